@@ -1,0 +1,32 @@
+/**
+ * The per-call context a runtime core receives: cancellation, deadline and
+ * the request headers a core may act on. It is protocol-neutral so that the
+ * Connect services, the REST routes and tests build it the same way.
+ */
+
+/** What a core knows about the call it is serving. */
+export interface CallContext {
+  /** Aborts when the client cancels, the deadline passes or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline in epoch milliseconds, when the client sent one. */
+  readonly deadline?: number;
+  /** Request headers (lower-case names); cores forward only what they are configured to. */
+  readonly headers: Headers;
+}
+
+/**
+ * Build a context for in-process use (tests, tools, startup tasks).
+ * Defaults: a signal that never aborts, no deadline, no headers.
+ */
+export function createCallContext(init: Partial<CallContext> = {}): CallContext {
+  return {
+    signal: init.signal ?? new AbortController().signal,
+    deadline: init.deadline,
+    headers: init.headers ?? new Headers(),
+  };
+}
+
+/** Milliseconds left before the deadline, or undefined when there is none. */
+export function remainingMs(ctx: CallContext): number | undefined {
+  return ctx.deadline === undefined ? undefined : ctx.deadline - Date.now();
+}

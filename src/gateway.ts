@@ -1,0 +1,129 @@
+/**
+ * The composition root: load a runtime core, wrap it in the interception
+ * chain, build the Connect routes and the express app, and serve them on TCP
+ * and/or a unix socket. The CLI and the end-to-end tests both start the
+ * gateway through {@link startGateway}, so tests exercise what users run.
+ */
+import { readFileSync } from "node:fs";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { CoreInterceptor } from "./core/intercept.js";
+import { interceptCore } from "./core/intercept.js";
+import { loadCore } from "./core/registry.js";
+import type { RuntimeCore } from "./core/runtime-core.js";
+import { createHttpApp } from "./http/app.js";
+import { log } from "./observability/logger.js";
+import { type Serving, serve } from "./server/index.js";
+import { createRoutes } from "./services/routes.js";
+import { gatewayVersion } from "./version.js";
+
+/** The kubelet's default gRPC message limit; large lists need it. */
+export const defaultMaxMessageBytes = 16 * 1024 * 1024;
+/** How long shutdown waits for in-flight calls before cutting them off. */
+export const defaultGraceMs = 10_000;
+
+/** Everything {@link startGateway} can be told. */
+export interface GatewayOptions {
+  /** TCP address `{host, port}`; port 0 picks a free one. Omit for no TCP listener. */
+  tcp?: { host: string; port: number };
+  /** Unix socket path. Omit for no socket. */
+  socket?: string;
+  /** Permission bits of the socket file. Default 0o600. */
+  socketMode?: number;
+  /** TLS for the TCP listener (PEM file paths). The socket stays cleartext. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** Built-in core name or module path. Default "memory". */
+  runtime?: string;
+  /** `key=value` settings passed to the core. */
+  coreSettings?: Record<string, string>;
+  /** Use this core instead of loading one (tests, embedding). */
+  core?: RuntimeCore;
+  /** Interceptors applied to every call, whatever its protocol. */
+  interceptors?: CoreInterceptor[];
+  /** Largest request or response message in bytes. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Shutdown grace period in ms. Default 10 s. */
+  graceMs?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** Base URL of the TCP listener, e.g. `http://127.0.0.1:7070`. */
+  readonly url?: string;
+  /** Path of the unix socket, when serving one. */
+  readonly socketPath?: string;
+  /** The core calls are routed to (already intercepted). */
+  readonly core: RuntimeCore;
+  /** Stop accepting, end streams, finish in-flight calls (bounded), close the core. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Start serving. Rejects if a listener cannot be opened or the core cannot be loaded. */
+export async function startGateway({
+  tcp,
+  socket,
+  socketMode = 0o600,
+  tls,
+  runtime = "memory",
+  coreSettings = {},
+  core: givenCore,
+  interceptors = [],
+  maxMessageBytes = defaultMaxMessageBytes,
+  graceMs = defaultGraceMs,
+}: GatewayOptions): Promise<Gateway> {
+  if (tcp === undefined && socket === undefined) {
+    throw new Error("nothing to listen on: give a TCP address, a unix socket, or both");
+  }
+  let serving: Serving | undefined;
+  const gatewayUrl = () => serving?.tcp?.url ?? "http://localhost";
+  const rawCore =
+    givenCore ?? (await loadCore(runtime, { gatewayUrl, maxMessageBytes, settings: coreSettings }));
+  const core = interceptCore(rawCore, interceptors);
+
+  // Aborting this ends server streams (GetContainerEvents never ends by itself).
+  const shutdown = new AbortController();
+  const app = createHttpApp({ core, version: gatewayVersion });
+  const handler = connectNodeAdapter({
+    routes: createRoutes(core, shutdown.signal),
+    fallback: app,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
+  });
+
+  try {
+    serving = await serve({
+      handler,
+      tcp,
+      socket: socket === undefined ? undefined : { path: socket, mode: socketMode },
+      tls:
+        tls === undefined
+          ? undefined
+          : {
+              cert: readFileSync(tls.certFile),
+              key: readFileSync(tls.keyFile),
+              ca: tls.clientCaFile === undefined ? undefined : readFileSync(tls.clientCaFile),
+              requestCert: tls.clientCaFile !== undefined,
+            },
+    });
+  } catch (err) {
+    await rawCore.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const started = serving;
+  return {
+    url: started.tcp?.url,
+    socketPath: started.socketPath,
+    core,
+    close() {
+      closing ??= (async () => {
+        const done = started.close({ graceMs });
+        shutdown.abort();
+        await done;
+        await rawCore.close();
+        log.debug("gateway closed");
+      })();
+      return closing;
+    },
+  };
+}

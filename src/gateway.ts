@@ -81,10 +81,10 @@ export async function startGateway({
 
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
-  const app = createHttpApp({ core, version: gatewayVersion });
+  const fallback = createHttpApp({ core, version: gatewayVersion });
   const handler = connectNodeAdapter({
     routes: createRoutes(core, shutdown.signal),
-    fallback: app,
+    fallback,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
   });

@@ -13,6 +13,7 @@ import type { RuntimeCore } from "./core/runtime-core.js";
 import { createHttpApp } from "./http/app.js";
 import { log } from "./observability/logger.js";
 import { type Serving, serve } from "./server/index.js";
+import { createConnectUnaryHandler } from "./protocol/connect-unary.js";
 import { createRoutes } from "./services/routes.js";
 import { gatewayVersion } from "./version.js";
 
@@ -82,9 +83,18 @@ export async function startGateway({
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
   const fallback = createHttpApp({ core, version: gatewayVersion });
-  const handler = connectNodeAdapter({
-    routes: createRoutes(core, shutdown.signal),
+  const routes = createRoutes(core, shutdown.signal);
+  const stock = connectNodeAdapter({
+    routes: routes.register,
     fallback,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
+    // Unknown JSON fields are an error, not silently dropped (Connect's default).
+    jsonOptions: { ignoreUnknownFields: false },
+  });
+  const handler = createConnectUnaryHandler({
+    unary: routes.unary,
+    fallback: stock,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
   });

@@ -1,11 +1,9 @@
 /**
- * ImageService over Connect: the required-field checks for each RPC. The
- * rest (delegation, error mapping) is shared, see `service-impl.ts`.
+ * ImageService requests: the required-field checks for each RPC. Delegation
+ * and error mapping are shared by both services, see `service-impl.ts`.
  */
-import type { ServiceImpl } from "@connectrpc/connect";
-import { ImageService } from "../../gen/runtime/v1/api_pb.js";
-import type { RuntimeCore } from "../core/runtime-core.js";
-import { type RequestChecks, createServiceImpl } from "./service-impl.js";
+import type { ImageService } from "../../gen/runtime/v1/api_pb.js";
+import type { RequestChecks } from "./service-impl.js";
 import { requireId, requireMessage } from "./validate.js";
 
 /** What each ImageService request must carry before it reaches a core. */
@@ -23,11 +21,3 @@ export const imageChecks: RequestChecks<typeof ImageService> = {
     requireId(r.image.image, "image.image");
   },
 };
-
-/** The Connect implementation of runtime.v1.ImageService over `core`. */
-export function createImageServiceImpl(
-  core: RuntimeCore,
-  streamShutdown?: AbortSignal,
-): ServiceImpl<typeof ImageService> {
-  return createServiceImpl(ImageService, core, imageChecks, streamShutdown);
-}

@@ -1,25 +1,57 @@
 /**
- * Registers both CRI services on a Connect router. Every protocol Connect
- * speaks (gRPC, gRPC-Web, Connect JSON and binary) is served from these.
+ * Registers both CRI services on a Connect router, and exposes the unary
+ * invokers for the Connect fast path. Every protocol Connect speaks (gRPC,
+ * gRPC-Web, Connect JSON and binary) is served from these.
  */
+import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ImageService, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import type { RuntimeCore } from "../core/runtime-core.js";
-import { createImageServiceImpl } from "./image-service.js";
-import { createRuntimeServiceImpl } from "./runtime-service.js";
+import { imageChecks } from "./image-service.js";
+import { runtimeChecks } from "./runtime-service.js";
+import { type UnaryInvoker, createServiceImpl, createUnaryInvoker } from "./service-impl.js";
+
+/** A unary method and the function that serves it. */
+export interface UnaryRoute {
+  readonly method: DescMethod;
+  readonly invoke: UnaryInvoker;
+}
+
+/** What {@link createRoutes} returns. */
+export interface Routes {
+  /** The `routes` callback for `connectNodeAdapter`. */
+  readonly register: (router: ConnectRouter) => void;
+  /** Unary methods by request path (`/runtime.v1.RuntimeService/Version`). */
+  readonly unary: ReadonlyMap<string, UnaryRoute>;
+}
 
 /**
- * Returns the `routes` callback for `connectNodeAdapter` serving `core`.
- * Aborting `streamShutdown` ends every open server stream.
+ * Build the routes serving `core`. Aborting `streamShutdown` ends every open
+ * server stream.
  */
-export function createRoutes(
-  core: RuntimeCore,
-  streamShutdown?: AbortSignal,
-): (router: ConnectRouter) => void {
-  const runtime = createRuntimeServiceImpl(core, streamShutdown);
-  const image = createImageServiceImpl(core, streamShutdown);
-  return (router) => {
-    router.service(RuntimeService, runtime);
-    router.service(ImageService, image);
+export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): Routes {
+  const runtime = createServiceImpl(RuntimeService, core, runtimeChecks, streamShutdown);
+  const image = createServiceImpl(ImageService, core, imageChecks, streamShutdown);
+  const unary = new Map<string, UnaryRoute>();
+  const tables = [
+    [RuntimeService, runtimeChecks],
+    [ImageService, imageChecks],
+  ] as const;
+  for (const [service, checks] of tables) {
+    for (const method of service.methods) {
+      if (method.methodKind !== "unary") continue;
+      const check = (checks as Record<string, ((r: never) => void) | undefined>)[method.localName];
+      unary.set(`/${service.typeName}/${method.name}`, {
+        method,
+        invoke: createUnaryInvoker(method, core, check as ((r: unknown) => void) | undefined),
+      });
+    }
+  }
+  return {
+    register: (router) => {
+      router.service(RuntimeService, runtime);
+      router.service(ImageService, image);
+    },
+    unary,
   };
 }

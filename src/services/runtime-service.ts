@@ -1,11 +1,9 @@
 /**
- * RuntimeService over Connect: the required-field checks for each RPC. The
- * rest (delegation, error mapping) is shared, see `service-impl.ts`.
+ * RuntimeService requests: the required-field checks for each RPC. Delegation
+ * and error mapping are shared by both services, see `service-impl.ts`.
  */
-import type { ServiceImpl } from "@connectrpc/connect";
-import { RuntimeService } from "../../gen/runtime/v1/api_pb.js";
-import type { RuntimeCore } from "../core/runtime-core.js";
-import { type RequestChecks, createServiceImpl } from "./service-impl.js";
+import type { RuntimeService } from "../../gen/runtime/v1/api_pb.js";
+import type { RequestChecks } from "./service-impl.js";
 import { requireId, requireMessage, requireNonEmpty, requireNonNegative } from "./validate.js";
 
 /** What each RuntimeService request must carry before it reaches a core. */
@@ -52,11 +50,3 @@ export const runtimeChecks: RequestChecks<typeof RuntimeService> = {
   updatePodSandboxResources: (r) => requireId(r.podSandboxId, "pod_sandbox_id"),
   updateRuntimeConfig: (r) => requireMessage(r.runtimeConfig, "runtime_config"),
 };
-
-/** The Connect implementation of runtime.v1.RuntimeService over `core`. */
-export function createRuntimeServiceImpl(
-  core: RuntimeCore,
-  streamShutdown?: AbortSignal,
-): ServiceImpl<typeof RuntimeService> {
-  return createServiceImpl(RuntimeService, core, runtimeChecks, streamShutdown);
-}

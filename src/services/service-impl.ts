@@ -1,8 +1,9 @@
 /**
  * Builds a thin Connect ServiceImpl over a runtime core: check the request,
  * hand it to the core with a CallContext, map failures through `errors.ts`.
- * The methods are built once, at startup, from the generated descriptor; no
- * reflection happens per request.
+ * The per-method invokers are built once, at startup, from the generated
+ * descriptor and shared with the Connect fast path (`src/protocol/`), so both
+ * paths run the same checks and the same error table.
  */
 import type { DescMethod, DescService, Message, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -16,6 +17,9 @@ export type RequestChecks<S extends DescService> = {
   [K in keyof S["method"]]?: (request: MessageShape<S["method"][K]["input"]>) => void;
 };
 
+/** Runs one unary RPC: checks, core call, error mapping. Rejects with a ConnectError only. */
+export type UnaryInvoker = (request: Message, ctx: CallContext) => Promise<Message>;
+
 /** Turn Connect's handler context into the protocol-neutral CallContext. */
 export function toCallContext(hctx: HandlerContext): CallContext {
   const timeout = hctx.timeoutMs();
@@ -28,6 +32,22 @@ export function toCallContext(hctx: HandlerContext): CallContext {
 
 type AnyUnary = (req: Message, ctx: CallContext) => Promise<Message>;
 type AnyStream = (req: Message, ctx: CallContext) => AsyncIterable<Message>;
+type AnyCheck = ((req: Message) => void) | undefined;
+
+/** Build the invoker of a unary method of `core`. */
+export function createUnaryInvoker(method: DescMethod, core: RuntimeCore, check: AnyCheck): UnaryInvoker {
+  const key = method.localName;
+  const where = `${method.parent.typeName}/${method.name}`;
+  const target = core as unknown as Record<string, AnyUnary>;
+  return async (request, ctx) => {
+    try {
+      check?.(request);
+      return await target[key](request, ctx);
+    } catch (err) {
+      throw toConnectError(err, where);
+    }
+  };
+}
 
 /** Create the Connect implementation of `service`, delegating every method to `core`. */
 export function createServiceImpl<S extends DescService>(
@@ -37,36 +57,20 @@ export function createServiceImpl<S extends DescService>(
   streamShutdown?: AbortSignal,
 ): ServiceImpl<S> {
   const impl: Record<string, unknown> = {};
-  const table = checks as Record<string, ((req: Message) => void) | undefined>;
+  const table = checks as Record<string, AnyCheck>;
   for (const method of service.methods) {
-    impl[method.localName] =
-      method.methodKind === "server_streaming"
-        ? streamHandler(method, core, table[method.localName], streamShutdown)
-        : unaryHandler(method, core, table[method.localName]);
+    const check = table[method.localName];
+    if (method.methodKind === "server_streaming") {
+      impl[method.localName] = streamHandler(method, core, check, streamShutdown);
+    } else {
+      const invoke = createUnaryInvoker(method, core, check);
+      impl[method.localName] = (request: Message, hctx: HandlerContext) => invoke(request, toCallContext(hctx));
+    }
   }
   return impl as ServiceImpl<S>;
 }
 
-function unaryHandler(method: DescMethod, core: RuntimeCore, check?: (req: Message) => void) {
-  const key = method.localName;
-  const where = `${method.parent.typeName}/${method.name}`;
-  const target = core as unknown as Record<string, AnyUnary>;
-  return async (request: Message, hctx: HandlerContext): Promise<Message> => {
-    try {
-      check?.(request);
-      return await target[key](request, toCallContext(hctx));
-    } catch (err) {
-      throw toConnectError(err, where);
-    }
-  };
-}
-
-function streamHandler(
-  method: DescMethod,
-  core: RuntimeCore,
-  check: ((req: Message) => void) | undefined,
-  shutdown: AbortSignal | undefined,
-) {
+function streamHandler(method: DescMethod, core: RuntimeCore, check: AnyCheck, shutdown: AbortSignal | undefined) {
   const key = method.localName;
   const where = `${method.parent.typeName}/${method.name}`;
   const target = core as unknown as Record<string, AnyStream>;

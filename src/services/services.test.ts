@@ -41,7 +41,7 @@ function scriptedCore(script: Script): RuntimeCore & { calls: string[] } {
 }
 
 function clientsFor(core: RuntimeCore) {
-  const transport = createRouterTransport(createRoutes(core));
+  const transport = createRouterTransport(createRoutes(core).register);
   return { runtime: createClient(RuntimeService, transport), image: createClient(ImageService, transport) };
 }
 

@@ -1,0 +1,75 @@
+/**
+ * The types of `serve()`: what a caller passes in and what it gets back.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Logger } from "../observability/logger.js";
+
+/**
+ * The one function that answers every request, whatever the listener and
+ * protocol: HTTP/1.1 gets the http module's objects, HTTP/2 the compat ones.
+ * `connectNodeAdapter(...)` from @connectrpc/connect-node returns one.
+ */
+export type RequestHandler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
+
+/** Where the listeners report connection-level trouble. Messages never carry header values. */
+export type ServerLogger = Pick<Logger, "debug" | "warn">;
+
+/** TLS material for the TCP listener. */
+export interface TlsOptions {
+  /** PEM private key. */
+  key: Buffer | string;
+  /** PEM certificate chain. */
+  cert: Buffer | string;
+  /** PEM CA certificates; with `requestCert`, clients must present a certificate signed by one of them. */
+  ca?: Buffer | string;
+  /** Ask for and verify a client certificate (mutual TLS); unverified clients are refused. */
+  requestCert?: boolean;
+}
+
+/** What {@link serve} listens on. Give `tcp`, `socket` or both. */
+export interface ServeOptions {
+  /** Answers every request on every listener and protocol. */
+  handler: RequestHandler;
+  /**
+   * TCP listener. Without `tls` it speaks HTTP/1.1 and cleartext HTTP/2
+   * (prior knowledge) on the same port. Port 0 picks a free port; read the
+   * result from `Serving.tcp`.
+   */
+  tcp?: { host: string; port: number };
+  /**
+   * Unix-socket listener, HTTP/1.1 and HTTP/2 like cleartext TCP, with the
+   * `:authority` fix for gRPC clients that send the socket path. `mode`
+   * defaults to 0o600. A stale socket file is replaced; a live one, or a path
+   * that is not a socket, makes `serve()` fail.
+   */
+  socket?: { path: string; mode?: number };
+  /** Make the TCP listener TLS only, with ALPN choosing h2 or http/1.1. Does not apply to the socket. */
+  tls?: TlsOptions;
+  /**
+   * Limit on request header size: HTTP/1 `maxHeaderSize` (Node's default 16 KiB)
+   * and the HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE advertised to clients
+   * (default 65535; Node enforces at least its default for HTTP/2).
+   */
+  maxHeaderBytes?: number;
+  /** Where to report connection errors. Defaults to the process logger. */
+  logger?: ServerLogger;
+}
+
+/** The running listeners returned by {@link serve}. */
+export interface Serving {
+  /** The bound TCP address; `url` is like http://127.0.0.1:PORT (https with TLS, IPv6 in brackets). */
+  readonly tcp?: { host: string; port: number; url: string };
+  /** The unix socket's path. */
+  readonly socketPath?: string;
+  /**
+   * Stop accepting, let in-flight requests finish up to `graceMs` (default
+   * 5000), then destroy what is left and remove the socket file. HTTP/2
+   * clients get GOAWAY; idle HTTP/1 keep-alive connections are closed at
+   * once. Idempotent: later calls return the same promise.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}

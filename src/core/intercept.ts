@@ -56,6 +56,7 @@ export function interceptCore(core: RuntimeCore, interceptors: readonly CoreInte
         }
         wrapped[key] = (request: Message, ctx: CallContext) => next({ service, method, request, ctx });
       } else {
+        // async, so an interceptor that throws synchronously still yields a rejection.
         let next: UnaryNext = (call) => target[key](call.request, call.ctx) as Promise<Message>;
         for (const i of [...interceptors].reverse()) {
           if (i.unary === undefined) continue;
@@ -63,7 +64,7 @@ export function interceptCore(core: RuntimeCore, interceptors: readonly CoreInte
           const hook = i.unary.bind(i);
           next = (call) => hook(call, inner);
         }
-        wrapped[key] = (request: Message, ctx: CallContext) => next({ service, method, request, ctx });
+        wrapped[key] = async (request: Message, ctx: CallContext) => next({ service, method, request, ctx });
       }
     }
   }

@@ -6,7 +6,7 @@
  * paths run the same checks and the same error table.
  */
 import type { DescMethod, DescService, Message, MessageShape } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { CallContext } from "../core/call-context.js";
 import { CoreError } from "../core/core-error.js";
 import type { RuntimeCore } from "../core/runtime-core.js";
@@ -82,9 +82,14 @@ function streamHandler(method: DescMethod, core: RuntimeCore, check: AnyCheck, s
       // gateway ends them at shutdown while unary calls are left to finish.
       const signal = shutdown === undefined ? ctx.signal : AbortSignal.any([ctx.signal, shutdown]);
       yield* target[key](request, { ...ctx, signal });
+      // Cores end their streams quietly when the signal aborts; the client
+      // must still learn why, or a list cut short by its deadline would look
+      // complete.
       if (shutdown?.aborted === true) {
-        // Tell the client why its stream ended so it can resubscribe elsewhere.
         throw new CoreError("unavailable", "gateway is shutting down");
+      }
+      if (hctx.signal.aborted) {
+        throw ConnectError.from(hctx.signal.reason, Code.Canceled);
       }
     } catch (err) {
       throw toConnectError(err, where);

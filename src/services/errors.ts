@@ -51,6 +51,10 @@ export function toConnectError(err: unknown, where: string): ConnectError {
     return new ConnectError(err.message, codeOfKind[err.kind], undefined, undefined, err);
   }
   if (err instanceof Error && err.name === "AbortError") {
+    // An abortable wait (timers/promises, fetch) throws AbortError with the
+    // signal's reason as its cause: deadline_exceeded when the deadline
+    // passed, canceled when the client went away.
+    if (err.cause instanceof ConnectError) return err.cause;
     return new ConnectError("call was canceled", Code.Canceled, undefined, undefined, err);
   }
   // NOTE: never echo an unexpected error to the client: it may carry paths or

@@ -153,11 +153,11 @@ function tooLarge(size: number, max: number): ConnectError {
 
 function decodeError(route: UnaryRoute, binary: boolean, err: unknown): ConnectError {
   const detail = err instanceof Error ? err.message : String(err);
-  const format = binary ? "binary" : "JSON";
-  return new ConnectError(
-    `cannot decode ${route.method.input.typeName} from ${format}: ${detail}`,
-    Code.InvalidArgument,
-  );
+  // protobuf-es's JSON errors already say what failed; binary ones do not.
+  const message = detail.startsWith("cannot decode")
+    ? detail
+    : `cannot decode message ${route.method.input.typeName} from ${binary ? "binary" : "JSON"}: ${detail}`;
+  return new ConnectError(message, Code.InvalidArgument);
 }
 
 /**

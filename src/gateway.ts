@@ -13,7 +13,7 @@ import type { RuntimeCore } from "./core/runtime-core.js";
 import { createHttpApp } from "./http/app.js";
 import { log } from "./observability/logger.js";
 import { type Serving, serve } from "./server/index.js";
-import { createConnectUnaryHandler } from "./protocol/connect-unary.js";
+import { createUnaryFastPath } from "./protocol/index.js";
 import { createRoutes } from "./services/routes.js";
 import { gatewayVersion } from "./version.js";
 
@@ -92,7 +92,7 @@ export async function startGateway({
     // Unknown JSON fields are an error, not silently dropped (Connect's default).
     jsonOptions: { ignoreUnknownFields: false },
   });
-  const handler = createConnectUnaryHandler({
+  const handler = createUnaryFastPath({
     unary: routes.unary,
     fallback: stock,
     readMaxBytes: maxMessageBytes,

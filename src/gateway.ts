@@ -10,7 +10,7 @@ import type { CoreInterceptor } from "./core/intercept.js";
 import { interceptCore } from "./core/intercept.js";
 import { loadCore } from "./core/registry.js";
 import type { RuntimeCore } from "./core/runtime-core.js";
-import { createHttpApp } from "./http/app.js";
+import { createLazyHttpApp } from "./http/lazy-app.js";
 import { log } from "./observability/logger.js";
 import { type Serving, serve } from "./server/index.js";
 import { createUnaryFastPath } from "./protocol/index.js";
@@ -82,7 +82,7 @@ export async function startGateway({
 
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
-  const fallback = createHttpApp({ core, version: gatewayVersion });
+  const fallback = createLazyHttpApp({ core, version: gatewayVersion });
   const routes = createRoutes(core, shutdown.signal);
   const stock = connectNodeAdapter({
     routes: routes.register,

@@ -13,15 +13,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { DualHandler } from "../http/http2-express.js";
 import type { UnaryRoute } from "../services/routes.js";
-import { createLazyContext } from "./lazy-call-context.js";
+import { LazyCallContext } from "./lazy-call-context.js";
 import { readBody } from "./read-body.js";
 import { decodeError, tooLarge, tooLargeReply } from "./unary-errors.js";
 
 // Unknown fields are an error: a typo in a field name must not be silently
 // ignored on a runtime API (Connect's own default ignores them).
 const jsonRead = { ignoreUnknownFields: false } as const;
-const headersJson = { "content-type": "application/json" };
-const headersProto = { "content-type": "application/proto" };
+const contentTypeJson = "application/json";
+const contentTypeProto = "application/proto";
 
 /** true for binary, false for JSON, undefined for content types this path leaves alone. */
 export function connectBodyFormat(contentType: string | undefined): boolean | undefined {
@@ -52,17 +52,17 @@ export function serveConnectUnary(
 ): void {
   const isH1 = !("stream" in req);
   let responded = false;
-  const send = (status: number, head: Record<string, string>, body: Uint8Array, close = false) => {
+  const send = (status: number, contentType: string, body: Uint8Array, close = false) => {
     if (responded) return;
     responded = true;
-    const out: Record<string, string> = { ...head, "content-length": String(body.byteLength) };
+    const head: Record<string, string> = { "content-type": contentType, "content-length": String(body.byteLength) };
     // HTTP/1.1 cannot abandon one request body; close rather than read it all.
-    if (close && isH1) out.connection = "close";
-    (res as ServerResponse).writeHead(status, out);
+    if (close && isH1) head.connection = "close";
+    (res as ServerResponse).writeHead(status, head);
     res.end(body);
   };
   const fail = (err: ConnectError, close = false) => {
-    send(codeToHttpStatus(err.code), headersJson, errorToJsonBytes(err, undefined), close);
+    send(codeToHttpStatus(err.code), contentTypeJson, errorToJsonBytes(err, undefined), close);
   };
 
   readBody(
@@ -78,7 +78,7 @@ export function serveConnectUnary(
         return fail(decodeError(route, binary, err));
       }
       const timeout = req.headers["connect-timeout-ms"] as string | undefined;
-      const ctx = createLazyContext(req, res, timeout === undefined ? undefined : Number(timeout), () =>
+      const ctx = new LazyCallContext(req, res, timeout === undefined ? undefined : Number(timeout), () =>
         // The deadline passed before the core answered: answer now, as the
         // stock handler would, and let the core see the aborted signal.
         fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
@@ -93,7 +93,7 @@ export function serveConnectUnary(
             return fail(new ConnectError("internal error: cannot encode reply", Code.Internal, undefined, undefined, err));
           }
           if (bytes.byteLength > writeMaxBytes) return fail(tooLargeReply(bytes.byteLength, writeMaxBytes));
-          send(200, binary ? headersProto : headersJson, bytes);
+          send(200, binary ? contentTypeProto : contentTypeJson, bytes);
         },
         (err: unknown) => {
           ctx.done();

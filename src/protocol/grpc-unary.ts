@@ -15,7 +15,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { DualHandler } from "../http/http2-express.js";
 import type { UnaryRoute } from "../services/routes.js";
-import { createLazyContext } from "./lazy-call-context.js";
+import { LazyCallContext } from "./lazy-call-context.js";
 import { readBody } from "./read-body.js";
 import { decodeError, tooLarge, tooLargeReply } from "./unary-errors.js";
 
@@ -97,7 +97,7 @@ export function serveGrpcUnary(
         return respond(decodeError(route, true, err));
       }
       const timeout = req.headers["grpc-timeout"] as string | undefined;
-      const ctx = createLazyContext(req, res, timeout === undefined ? undefined : parseGrpcTimeout(timeout), () =>
+      const ctx = new LazyCallContext(req, res, timeout === undefined ? undefined : parseGrpcTimeout(timeout), () =>
         respond(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
       );
       route.invoke(request, ctx).then(

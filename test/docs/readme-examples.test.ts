@@ -65,7 +65,7 @@ describe("README examples", () => {
       const parts = steps(block);
       const marker = "@@step-done@@";
       const script = `set -euo pipefail\n${parts.map((p) => `${localize(p.script)}echo ${marker}\n`).join("")}`;
-      const { stdout } = await run("bash", ["-c", script], { timeout: 30_000 });
+      const { stdout } = await run("bash", ["-c", script], { cwd: root, timeout: 30_000 });
       const outputs = stdout.split(`${marker}\n`);
       parts.forEach((part, n) => {
         if (part.expect === undefined) return;

@@ -146,8 +146,8 @@ function toGatewayOptions(values: ReturnType<typeof parse>["values"]): Parameter
       values["tls-cert"] === undefined || values["tls-key"] === undefined
         ? undefined
         : { certFile: values["tls-cert"], keyFile: values["tls-key"], clientCaFile: values["tls-client-ca"] },
-    maxMessageBytes: parsePositiveInt(values["max-message-bytes"], "--max-message-bytes"),
-    graceMs: parsePositiveInt(values["grace-period-ms"], "--grace-period-ms"),
+    maxMessageBytes: parseWholeNumber(values["max-message-bytes"], "--max-message-bytes"),
+    graceMs: parseWholeNumber(values["grace-period-ms"], "--grace-period-ms"),
   };
 }
 
@@ -156,7 +156,7 @@ function parseMode(value: string): number {
   return Number.parseInt(value, 8);
 }
 
-function parsePositiveInt(value: string | undefined, flag: string): number | undefined {
+function parseWholeNumber(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`invalid ${flag} "${value}": expected a whole number`);

@@ -92,7 +92,7 @@ export type StatsManager = Pick<
 /** Runtime status, configuration and feature discovery. */
 export type RuntimeConfigManager = Pick<
   RuntimeMethods,
-  "status" | "updateRuntimeConfig" | "runtimeConfig" | "updatePodSandboxResources"
+  "status" | "updateRuntimeConfig" | "runtimeConfig"
 >;
 
 /** Image pull, inspection and removal. */

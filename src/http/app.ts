@@ -6,6 +6,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { RuntimeCore } from "../core/runtime-core.js";
+import { log } from "../observability/logger.js";
 import { type DualHandler, createDualProtocolApp } from "./http2-express.js";
 
 /** Options for {@link createHttpApp}. */
@@ -27,10 +28,11 @@ export function createHttpApp({ core, version }: HttpAppOptions): DualHandler {
 
   // Readiness: the runtime core can serve calls (a remote core reports its upstream).
   router.get("/readyz", async (_req, res) => {
-    const health = await core.health().catch((err: unknown) => ({
-      ready: false,
-      message: err instanceof Error ? err.message : String(err),
-    }));
+    const health = await core.health().catch((err: unknown) => {
+      // The cause may name paths or hosts: log it, tell the client only "not ready".
+      log.warn("readiness check failed", { error: err instanceof Error ? err.message : String(err) });
+      return { ready: false, message: undefined };
+    });
     res.status(health.ready ? 200 : 503).json({
       status: health.ready ? "ready" : "not ready",
       runtime: core.name,

@@ -3,6 +3,7 @@
  * express is about a quarter of the gateway's start-up time, and most
  * callers (kubelet, crictl, gRPC clients) never ask for a non-RPC route.
  */
+import { log } from "../observability/logger.js";
 import type { HttpAppOptions } from "./app.js";
 import type { DualHandler } from "./http2-express.js";
 
@@ -18,7 +19,9 @@ export function createLazyHttpApp(options: HttpAppOptions): DualHandler {
     });
     loading.then(
       (handler) => handler(req, res),
-      () => {
+      (err: unknown) => {
+        log.error("cannot load the HTTP routes", { error: err instanceof Error ? err.message : String(err) });
+        loading = undefined; // try again on the next request
         res.writeHead(500, { "content-type": "application/json" });
         res.end('{"code":"internal","message":"internal error"}');
       },

@@ -28,7 +28,8 @@ export function createLogger({
   let threshold = rank[level] ?? rank.info;
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (rank[lvl] < threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields })}\n`);
+    // Fields first, so a field can never overwrite time, level or msg.
+    write(`${JSON.stringify({ ...fields, time: new Date().toISOString(), level: lvl, msg })}\n`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -23,10 +23,13 @@ const jsonRead = { ignoreUnknownFields: false } as const;
 const contentTypeJson = "application/json";
 const contentTypeProto = "application/proto";
 
-/** true for binary, false for JSON, undefined for content types this path leaves alone. */
-export function connectBodyFormat(contentType: string | undefined): boolean | undefined {
-  if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return false;
-  if (contentType === "application/proto") return true;
+/** How a Connect unary body is coded. */
+export type ConnectBodyFormat = "json" | "binary";
+
+/** The body format of a content type, or undefined for content types this path leaves alone. */
+export function connectBodyFormat(contentType: string | undefined): ConnectBodyFormat | undefined {
+  if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return "json";
+  if (contentType === "application/proto") return "binary";
   return undefined;
 }
 
@@ -44,17 +47,19 @@ export function acceptsConnectUnary(req: Parameters<DualHandler>[0]): boolean {
 /** Serve one Connect unary call. The request must have passed {@link acceptsConnectUnary}. */
 export function serveConnectUnary(
   route: UnaryRoute,
-  binary: boolean,
+  format: ConnectBodyFormat,
   req: IncomingMessage | Http2ServerRequest,
   res: Parameters<DualHandler>[1],
   readMaxBytes: number,
   writeMaxBytes: number,
 ): void {
+  const binary = format === "binary";
   const isH1 = !("stream" in req);
   let responded = false;
   const send = (status: number, contentType: string, body: Uint8Array, close = false) => {
     if (responded) return;
     responded = true;
+    ctx.done();
     const head: Record<string, string> = { "content-type": contentType, "content-length": String(body.byteLength) };
     // HTTP/1.1 cannot abandon one request body; close rather than read it all.
     if (close && isH1) head.connection = "close";
@@ -64,11 +69,19 @@ export function serveConnectUnary(
   const fail = (err: ConnectError, close = false) => {
     send(codeToHttpStatus(err.code), contentTypeJson, errorToJsonBytes(err, undefined), close);
   };
+  // The deadline runs from the request's arrival, so a slow upload cannot
+  // stretch it; when it passes, the client is answered at once and the core
+  // sees an aborted signal.
+  const timeout = req.headers["connect-timeout-ms"] as string | undefined;
+  const ctx = new LazyCallContext(req, res, timeout === undefined ? undefined : Number(timeout), () =>
+    fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
+  );
 
   readBody(
     req,
     readMaxBytes,
     (body) => {
+      if (responded) return;
       let request: Message;
       try {
         request = binary
@@ -77,15 +90,9 @@ export function serveConnectUnary(
       } catch (err) {
         return fail(decodeError(route, binary, err));
       }
-      const timeout = req.headers["connect-timeout-ms"] as string | undefined;
-      const ctx = new LazyCallContext(req, res, timeout === undefined ? undefined : Number(timeout), () =>
-        // The deadline passed before the core answered: answer now, as the
-        // stock handler would, and let the core see the aborted signal.
-        fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-      );
       route.invoke(request, ctx).then(
         (reply) => {
-          ctx.done();
+          if (responded) return;
           let bytes: Uint8Array;
           try {
             bytes = binary ? toBinary(route.method.output, reply) : Buffer.from(toJsonString(route.method.output, reply));
@@ -95,10 +102,7 @@ export function serveConnectUnary(
           if (bytes.byteLength > writeMaxBytes) return fail(tooLargeReply(bytes.byteLength, writeMaxBytes));
           send(200, binary ? contentTypeProto : contentTypeJson, bytes);
         },
-        (err: unknown) => {
-          ctx.done();
-          fail(ConnectError.from(err));
-        },
+        (err: unknown) => fail(ConnectError.from(err)),
       );
     },
     (size) => fail(tooLarge(size, readMaxBytes), true),

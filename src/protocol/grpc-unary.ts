@@ -67,6 +67,7 @@ export function serveGrpcUnary(
   const respond = (err: ConnectError | undefined, payload?: Uint8Array) => {
     if (responded) return;
     responded = true;
+    ctx.done();
     const trailers = err === undefined ? trailersOk : statusTrailers(err);
     if (flavour === "grpc") {
       (res as Http2ServerResponse).writeHead(200, headersGrpc);
@@ -75,19 +76,24 @@ export function serveGrpcUnary(
       else res.end(envelope(0, payload));
       return;
     }
-    const trailerFrame = envelope(flagTrailer, Buffer.from(serializeTrailers(trailers)));
-    const body = payload === undefined ? trailerFrame : Buffer.concat([envelope(0, payload), trailerFrame]);
+    const body = grpcWebBody(payload, serializeTrailers(trailers));
     (res as ServerResponse).writeHead(200, {
       "content-type": contentTypeGrpcWeb,
       "content-length": String(body.byteLength),
     });
     res.end(body);
   };
+  // The deadline runs from the request's arrival (see connect-unary.ts).
+  const timeout = req.headers["grpc-timeout"] as string | undefined;
+  const ctx = new LazyCallContext(req, res, timeout === undefined ? undefined : parseGrpcTimeout(timeout), () =>
+    respond(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
+  );
 
   readBody(
     req,
     readMaxBytes + envelopeHeaderBytes,
     (body) => {
+      if (responded) return;
       const unwrapped = unwrapSingleMessage(body, readMaxBytes);
       if (unwrapped instanceof ConnectError) return respond(unwrapped);
       let request: Message;
@@ -96,13 +102,9 @@ export function serveGrpcUnary(
       } catch (err) {
         return respond(decodeError(route, true, err));
       }
-      const timeout = req.headers["grpc-timeout"] as string | undefined;
-      const ctx = new LazyCallContext(req, res, timeout === undefined ? undefined : parseGrpcTimeout(timeout), () =>
-        respond(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-      );
       route.invoke(request, ctx).then(
         (reply) => {
-          ctx.done();
+          if (responded) return;
           let bytes: Uint8Array;
           try {
             bytes = toBinary(route.method.output, reply);
@@ -112,10 +114,7 @@ export function serveGrpcUnary(
           if (bytes.byteLength > writeMaxBytes) return respond(tooLargeReply(bytes.byteLength, writeMaxBytes));
           respond(undefined, bytes);
         },
-        (err: unknown) => {
-          ctx.done();
-          respond(ConnectError.from(err));
-        },
+        (err: unknown) => respond(ConnectError.from(err)),
       );
     },
     (size) => respond(tooLarge(Math.max(0, size - envelopeHeaderBytes), readMaxBytes)),
@@ -141,6 +140,22 @@ function unwrapSingleMessage(body: Buffer, readMaxBytes: number): Uint8Array | C
     );
   }
   return body.subarray(envelopeHeaderBytes);
+}
+
+/** A gRPC-Web body: the reply frame (if any) and the trailer frame, in one allocation. */
+function grpcWebBody(payload: Uint8Array | undefined, trailers: string): Buffer {
+  const trailerBytes = Buffer.byteLength(trailers);
+  const payloadBytes = payload === undefined ? 0 : envelopeHeaderBytes + payload.byteLength;
+  const out = Buffer.allocUnsafe(payloadBytes + envelopeHeaderBytes + trailerBytes);
+  if (payload !== undefined) {
+    out[0] = 0;
+    out.writeUInt32BE(payload.byteLength, 1);
+    out.set(payload, envelopeHeaderBytes);
+  }
+  out[payloadBytes] = flagTrailer;
+  out.writeUInt32BE(trailerBytes, payloadBytes + 1);
+  out.write(trailers, payloadBytes + envelopeHeaderBytes, "latin1");
+  return out;
 }
 
 function envelope(flags: number, data: Uint8Array): Buffer {

@@ -8,7 +8,10 @@
  * stock handler unchanged, so protocol behaviour stays Connect's.
  *
  * Both paths run the same invoker per method (request checks, the
- * intercepted core, the error table), so they cannot disagree on meaning.
+ * intercepted core, the error table), so they agree on every answer the core
+ * gives. They differ only where connect-node itself differs: it reports an
+ * undecodable compressed body as `internal` (we say `invalid_argument`), and
+ * it waits for the core at a deadline where the fast path answers at once.
  */
 import type { DualHandler } from "../http/http2-express.js";
 import type { UnaryRoute } from "../services/routes.js";
@@ -34,9 +37,9 @@ export function createUnaryFastPath({ unary, fallback, readMaxBytes, writeMaxByt
       const route = unary.get(req.url ?? "");
       if (route !== undefined) {
         const contentType = req.headers["content-type"];
-        const binary = connectBodyFormat(contentType);
-        if (binary !== undefined) {
-          if (acceptsConnectUnary(req)) return serveConnectUnary(route, binary, req, res, readMaxBytes, writeMaxBytes);
+        const format = connectBodyFormat(contentType);
+        if (format !== undefined) {
+          if (acceptsConnectUnary(req)) return serveConnectUnary(route, format, req, res, readMaxBytes, writeMaxBytes);
         } else {
           const flavour = grpcFlavour(contentType);
           if (flavour !== undefined && acceptsGrpcUnary(req, flavour)) {

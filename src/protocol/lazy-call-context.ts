@@ -15,6 +15,9 @@ import type { DualHandler } from "../http/http2-express.js";
 
 type Response = Parameters<DualHandler>[1];
 
+/** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+const maxTimerMs = 0x7fff_ffff;
+
 /**
  * The context of one fast-path call. A deadline arms a timer that calls
  * `onDeadline` (which answers the client) and aborts the signal; `done()`
@@ -36,6 +39,10 @@ export class LazyCallContext implements CallContext {
   ) {
     if (timeoutMs === undefined) {
       this.deadline = undefined;
+    } else if (timeoutMs > maxTimerMs) {
+      // Node fires longer timers after 1 ms (TimeoutOverflowWarning); a
+      // deadline weeks away is as good as none for a unary call.
+      this.deadline = Date.now() + timeoutMs;
     } else {
       this.deadline = Date.now() + timeoutMs;
       this.timer = setTimeout(() => {

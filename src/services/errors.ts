@@ -33,11 +33,6 @@ const codeOfKind: Record<CoreErrorKind, Code> = {
   internal: Code.Internal,
 };
 
-/** The Connect code for a core error kind. */
-export function codeFromKind(kind: CoreErrorKind): Code {
-  return codeOfKind[kind];
-}
-
 /**
  * Convert anything a core threw into a ConnectError. `where` names the RPC
  * for the log line written when the error is a bug (not a CoreError).

@@ -3,7 +3,7 @@
  * invokers for the Connect fast path. Every protocol Connect speaks (gRPC,
  * gRPC-Web, Connect JSON and binary) is served from these.
  */
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ImageService, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import type { RuntimeCore } from "../core/runtime-core.js";
@@ -30,23 +30,22 @@ export interface Routes {
  * server stream.
  */
 export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): Routes {
-  const runtime = createServiceImpl(RuntimeService, core, runtimeChecks, streamShutdown);
-  const image = createServiceImpl(ImageService, core, imageChecks, streamShutdown);
   const unary = new Map<string, UnaryRoute>();
-  const tables = [
-    [RuntimeService, runtimeChecks],
-    [ImageService, imageChecks],
-  ] as const;
-  for (const [service, checks] of tables) {
+  const invokersOf = (service: DescService, checks: Record<string, unknown>) => {
+    const invokers = new Map<string, UnaryInvoker>();
     for (const method of service.methods) {
       if (method.methodKind !== "unary") continue;
-      const check = (checks as Record<string, ((r: never) => void) | undefined>)[method.localName];
-      unary.set(`/${service.typeName}/${method.name}`, {
-        method,
-        invoke: createUnaryInvoker(method, core, check as ((r: unknown) => void) | undefined),
-      });
+      const check = checks[method.localName] as ((r: Message) => void) | undefined;
+      const invoke = createUnaryInvoker(method, core, check);
+      invokers.set(method.localName, invoke);
+      unary.set(`/${service.typeName}/${method.name}`, { method, invoke });
     }
-  }
+    return invokers;
+  };
+  const runtimeInvokers = invokersOf(RuntimeService, runtimeChecks);
+  const imageInvokers = invokersOf(ImageService, imageChecks);
+  const runtime = createServiceImpl(RuntimeService, core, runtimeChecks, runtimeInvokers, streamShutdown);
+  const image = createServiceImpl(ImageService, core, imageChecks, imageInvokers, streamShutdown);
   return {
     register: (router) => {
       router.service(RuntimeService, runtime);

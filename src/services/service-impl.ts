@@ -1,9 +1,9 @@
 /**
  * Builds a thin Connect ServiceImpl over a runtime core: check the request,
  * hand it to the core with a CallContext, map failures through `errors.ts`.
- * The per-method invokers are built once, at startup, from the generated
- * descriptor and shared with the Connect fast path (`src/protocol/`), so both
- * paths run the same checks and the same error table.
+ * The per-method invokers are built once, at startup (`routes.ts`), from the
+ * generated descriptor and shared with the unary fast path (`src/protocol/`),
+ * so both paths run the same checks and the same error table.
  */
 import type { DescMethod, DescService, Message, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -49,21 +49,26 @@ export function createUnaryInvoker(method: DescMethod, core: RuntimeCore, check:
   };
 }
 
-/** Create the Connect implementation of `service`, delegating every method to `core`. */
+/**
+ * Create the Connect implementation of `service`, delegating every method to
+ * `core`. Unary methods use the given invokers (keyed by local name), the
+ * same ones the fast path calls.
+ */
 export function createServiceImpl<S extends DescService>(
   service: S,
   core: RuntimeCore,
   checks: RequestChecks<S>,
+  invokers: ReadonlyMap<string, UnaryInvoker>,
   streamShutdown?: AbortSignal,
 ): ServiceImpl<S> {
   const impl: Record<string, unknown> = {};
   const table = checks as Record<string, AnyCheck>;
   for (const method of service.methods) {
-    const check = table[method.localName];
     if (method.methodKind === "server_streaming") {
-      impl[method.localName] = streamHandler(method, core, check, streamShutdown);
+      impl[method.localName] = streamHandler(method, core, table[method.localName], streamShutdown);
     } else {
-      const invoke = createUnaryInvoker(method, core, check);
+      const invoke = invokers.get(method.localName);
+      if (invoke === undefined) throw new Error(`no invoker for ${method.name}`);
       impl[method.localName] = (request: Message, hctx: HandlerContext) => invoke(request, toCallContext(hctx));
     }
   }
@@ -80,8 +85,18 @@ function streamHandler(method: DescMethod, core: RuntimeCore, check: AnyCheck, s
       const ctx = toCallContext(hctx);
       // Streams such as GetContainerEvents never end by themselves; the
       // gateway ends them at shutdown while unary calls are left to finish.
-      const signal = shutdown === undefined ? ctx.signal : AbortSignal.any([ctx.signal, shutdown]);
-      yield* target[key](request, { ...ctx, signal });
+      // NOTE: not AbortSignal.any(): on Node 20 it retains every combined
+      // signal until the shutdown signal is collected.
+      const controller = new AbortController();
+      const abort = () => controller.abort(hctx.signal.aborted ? hctx.signal.reason : shutdown?.reason);
+      hctx.signal.addEventListener("abort", abort, { once: true });
+      shutdown?.addEventListener("abort", abort, { once: true });
+      try {
+        yield* target[key](request, { ...ctx, signal: controller.signal });
+      } finally {
+        hctx.signal.removeEventListener("abort", abort);
+        shutdown?.removeEventListener("abort", abort);
+      }
       // Cores end their streams quietly when the signal aborts; the client
       // must still learn why, or a list cut short by its deadline would look
       // complete.

@@ -124,4 +124,51 @@ describe("unary fast path and stock connect-node agree", () => {
     assert.match(trailer, /grpc-status: 5\r\n/);
     assert.match(trailer, /grpc-message: container%20%22zz%22%20not%20found\r\n/);
   });
+
+  it("treats a timeout beyond what timers can hold as no deadline rather than an instant one", async () => {
+    for (const [header, value] of [["grpc-timeout", "99999999H"], ["connect-timeout-ms", "3000000000"]] as const) {
+      const grpc = header === "grpc-timeout";
+      const res = await h2Request(
+        gw,
+        {
+          ":method": "POST",
+          ":path": versionPath,
+          "content-type": grpc ? "application/grpc" : "application/proto",
+          [header]: value,
+          ...(grpc ? { te: "trailers" } : {}),
+        },
+        grpc ? frame(0, new Uint8Array()) : new Uint8Array(),
+      );
+      assert.equal(res.status, 200, `${header}: ${value}`);
+      if (grpc) assert.equal(res.trailers["grpc-status"], "0");
+    }
+  });
+
+  it("counts the deadline from the request's arrival, not from the end of a slow upload", async () => {
+    const http2 = await import("node:http2");
+    const session = http2.connect(gw.url);
+    try {
+      const started = Date.now();
+      const stream = session.request({
+        ":method": "POST",
+        ":path": versionPath,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": "200m",
+      });
+      // Send half a frame and never finish: only the deadline can end this call.
+      stream.write(Buffer.from([0, 0, 0, 0, 9]));
+      const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        stream.on("trailers", resolve);
+        stream.on("error", reject);
+        stream.resume();
+        setTimeout(() => reject(new Error("no answer within 5 s")), 5000).unref();
+      });
+      assert.equal(trailers["grpc-status"], String(Code.DeadlineExceeded));
+      assert.ok(Date.now() - started < 2000, "answered near the deadline");
+      stream.close();
+    } finally {
+      session.close();
+    }
+  });
 });

@@ -28,8 +28,10 @@ export function createLogger({
   let threshold = rank[level] ?? rank.info;
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (rank[lvl] < threshold) return;
-    // Fields first, so a field can never overwrite time, level or msg.
-    write(`${JSON.stringify({ ...fields, time: new Date().toISOString(), level: lvl, msg })}\n`);
+    const line: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg };
+    // A field never overwrites time, level or msg.
+    if (fields !== undefined) for (const key in fields) if (!(key in line)) line[key] = fields[key];
+    write(`${JSON.stringify(line)}\n`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -29,7 +29,7 @@ export const killedExit: ContainerExit = { exitCode: 137, reason: "Error", messa
 
 /** The exit StopContainer produces for this container. */
 export function stopExitOf(record: ContainerRecord): ContainerExit {
-  return record.config.stopSignal === Signal.SIGKILL ? killedExit : gracefulExit;
+  return record.stopSignal === Signal.SIGKILL ? killedExit : gracefulExit;
 }
 
 /**
@@ -53,5 +53,5 @@ export function removeContainerRecord(state: MemoryState, record: ContainerRecor
   stopContainerRecord(state, record, killedExit);
   const sandbox = state.sandboxes.get(record.podSandboxId);
   state.containers.delete(record.id);
-  state.containerNames.release(makeContainerName(record.config.metadata, sandbox?.config.metadata));
+  state.containerNames.release(makeContainerName(record.metadata, sandbox?.config.metadata));
 }

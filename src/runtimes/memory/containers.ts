@@ -30,6 +30,7 @@ import { toContainerSelector } from "./filters.js";
 import { makeContainerName } from "./naming.js";
 import { requireSet, requireText } from "./request-checks.js";
 import type { MemoryState } from "./state.js";
+import { containerConfigOf } from "./store/container-config.js";
 import { containerSizeHint, currentResources, toCriContainer, toCriContainerStatus } from "./store/container-cri.js";
 import { type ContainerRecord, containerState, containerStateName } from "./store/container-store.js";
 import { sandboxState } from "./store/sandbox-store.js";
@@ -135,7 +136,9 @@ export function createContainerVerbs(state: MemoryState): ContainerVerbs {
     async containerStatus(request) {
       const record = containers.resolve(request.containerId);
       const sandbox = sandboxes.get(record.podSandboxId);
-      const status = toCriContainerStatus(record, images.get(record.imageId), sandbox);
+      // Decoded once here, for the status and for the verbose info.
+      const config = containerConfigOf(record);
+      const status = toCriContainerStatus(record, images.get(record.imageId), sandbox, config);
       const info: Record<string, string> = {};
       if (request.verbose) {
         info.info = JSON.stringify({
@@ -145,7 +148,7 @@ export function createContainerVerbs(state: MemoryState): ContainerVerbs {
           snapshotter: "overlayfs",
           snapshotKey: record.id,
           runtimeType: "io.containerd.runc.v2",
-          config: toJson(ContainerConfigSchema, record.config),
+          config: toJson(ContainerConfigSchema, config),
           checkpoint: record.checkpoint === "" ? undefined : record.checkpoint,
           logReopens: record.logReopens,
         });

@@ -10,6 +10,7 @@ import { CoreError } from "../../core/core-error.js";
 import type { RuntimeMethods } from "../../core/runtime-core.js";
 import type { MemoryState } from "./state.js";
 import { type ShellContext, runSimulatedCommand } from "./sim-shell.js";
+import { containerConfigOf } from "./store/container-config.js";
 import type { ContainerRecord } from "./store/container-store.js";
 import { containerState, containerStateName } from "./store/container-store.js";
 import type { SandboxRecord } from "./store/sandbox-store.js";
@@ -74,7 +75,8 @@ function containerView(
   record: ContainerRecord,
   sandbox: SandboxRecord | undefined,
 ): Omit<ShellContext, "sleep" | "maxOutputBytes"> {
-  const config = record.config;
+  // Envs, working dir and user live in the encoded part of the config.
+  const config = containerConfigOf(record);
   const hostname = sandbox?.config.hostname || sandbox?.config.metadata?.name || record.id.slice(0, 12);
   const env: Record<string, string> = { PATH: defaultPath, HOSTNAME: hostname };
   for (const kv of config.envs) env[kv.key] = kv.value;

@@ -66,7 +66,7 @@ export function createMetricVerbs(state: MemoryState): MetricVerbs {
       ],
       containerMetrics: running.map((record) => {
         const usage = containerUsage(record, now);
-        const labels = [record.config.metadata?.name ?? "", pod, namespace];
+        const labels = [record.metadata?.name ?? "", pod, namespace];
         return {
           containerId: record.id,
           metrics: [
@@ -85,7 +85,7 @@ export function createMetricVerbs(state: MemoryState): MetricVerbs {
     const podLabels = sizeOfString(meta?.name ?? "") + sizeOfString(meta?.namespace ?? "") + fieldOverhead + 4;
     let size = 2 * fieldOverhead + sizeOfString(sandbox.id) + 2 * (metricBound + podLabels);
     for (const record of containers.inSandbox(sandbox.id)) {
-      const labels = podLabels + sizeOfString(record.config.metadata?.name ?? "");
+      const labels = podLabels + sizeOfString(record.metadata?.name ?? "");
       size += 2 * fieldOverhead + sizeOfString(record.id) + 4 * (metricBound + labels + varintFieldSize);
     }
     return size;

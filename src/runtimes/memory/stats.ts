@@ -46,8 +46,7 @@ type StatsVerbs = Pick<
 /** The stats message of one container at `now`. */
 export function toCriContainerStats(record: ContainerRecord, now: bigint): ContainerStats {
   const usage = containerUsage(record, now);
-  const config = record.config;
-  const attributes = { id: record.id, metadata: config.metadata, labels: config.labels, annotations: config.annotations };
+  const attributes = { id: record.id, metadata: record.metadata, labels: record.labels, annotations: record.annotations };
   const writableLayer = {
     timestamp: now,
     fsId: { mountpoint: snapshotterMountpoint },

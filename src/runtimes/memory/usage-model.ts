@@ -4,7 +4,7 @@
  * size) and its counters grow with the time it has been running, within its
  * limits. Pure functions of (record, now), so two reads at the same instant agree.
  */
-import type { LinuxContainerResources } from "../../../gen/runtime/v1/api_pb.js";
+import type { ResourceLimits } from "./store/container-config.js";
 import type { ContainerRecord } from "./store/container-store.js";
 import type { SandboxRecord } from "./store/sandbox-store.js";
 
@@ -49,7 +49,7 @@ export function containerUsage(record: ContainerRecord, now: bigint): ContainerU
   const runNs = runningNs(record, now);
   const running = record.startedAt !== 0n && record.finishedAt === 0n && !record.unknown;
   const seconds = Number(runNs) / 1e9;
-  const limits = record.resources?.linux ?? record.config.linux?.resources;
+  const limits = record.resources?.linux ?? record.createdLimits;
   const trait = Number.parseInt(record.id.slice(0, 8), 16);
 
   const millicores = cpuMillicores(trait, limits);
@@ -94,7 +94,7 @@ export function sandboxNetworkUsage(sandbox: SandboxRecord, runningContainers: n
 }
 
 // Between 20 and 200 millicores, capped by a CFS quota when one is set.
-function cpuMillicores(trait: number, limits: LinuxContainerResources | undefined): number {
+function cpuMillicores(trait: number, limits: ResourceLimits | undefined): number {
   let millicores = 20 + (trait % 181);
   const quota = Number(limits?.cpuQuota ?? 0n);
   const period = Number(limits?.cpuPeriod ?? 0n);

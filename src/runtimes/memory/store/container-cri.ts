@@ -2,7 +2,8 @@
  * CRI views of a container record: the list item (`Container`), the full
  * `ContainerStatus`, and the size bound used to chunk streams. Messages are
  * built only when asked for and share the stored config objects by reference,
- * so treat them as read-only.
+ * so treat them as read-only. The list item uses only the config parts a
+ * record keeps as objects; the status decodes the rest once per call.
  */
 import { create } from "@bufbuild/protobuf";
 import {
@@ -16,23 +17,24 @@ import {
   ImageSpecSchema,
 } from "../../../../gen/runtime/v1/api_pb.js";
 import { fieldOverhead, sizeOfString, sizeOfStringMap, varintFieldSize } from "../message-size.js";
+import { containerConfigOf } from "./container-config.js";
 import { type ContainerRecord, containerState } from "./container-store.js";
 import type { ImageRecord } from "./image-store.js";
 import type { SandboxRecord } from "./sandbox-store.js";
 
 /** The list item for a container, as containerd's toCRIContainer builds it. */
 export function toCriContainer(record: ContainerRecord): Container {
-  const config = record.config;
+  // Kept fields only: this runs per item of every list and stream, so it must never decode.
   return create(ContainerSchema, {
     id: record.id,
     podSandboxId: record.podSandboxId,
-    metadata: config.metadata,
-    image: config.image,
+    metadata: record.metadata,
+    image: record.image,
     imageRef: record.imageId,
     state: containerState(record),
     createdAt: record.createdAt,
-    labels: config.labels,
-    annotations: config.annotations,
+    labels: record.labels,
+    annotations: record.annotations,
     imageId: record.imageId,
   });
 }
@@ -40,14 +42,15 @@ export function toCriContainer(record: ContainerRecord): Container {
 /**
  * The full status. Like containerd, `image` shows the image's first repo tag
  * and `image_ref` its first repo digest when it has them, falling back to what
- * the container was created with and to the image id.
+ * the container was created with and to the image id. Pass `config` when you
+ * already hold the decoded config, to save decoding it again.
  */
 export function toCriContainerStatus(
   record: ContainerRecord,
   image: ImageRecord | undefined,
   sandbox: SandboxRecord | undefined,
+  config: ContainerConfig = containerConfigOf(record),
 ): ContainerStatus {
-  const config = record.config;
   const tag = image?.repoTags[0];
   const security = config.linux?.securityContext;
   const logDirectory = sandbox?.config.logDirectory ?? "";
@@ -67,7 +70,7 @@ export function toCriContainerStatus(
     annotations: config.annotations,
     mounts: config.mounts,
     logPath: logDirectory !== "" && config.logPath !== "" ? joinPath(logDirectory, config.logPath) : "",
-    resources: currentResources(record),
+    resources: currentResources(record, config),
     imageId: record.imageId,
     user: {
       linux: {
@@ -80,12 +83,17 @@ export function toCriContainerStatus(
   });
 }
 
-/** The resources in force: the last update, else those the container was created with. */
-export function currentResources(record: ContainerRecord): ContainerResources {
+/**
+ * The resources in force: the last update, else those the container was
+ * created with. Pass `config` when you already hold the decoded config, to
+ * save decoding it again.
+ */
+export function currentResources(record: ContainerRecord, config?: ContainerConfig): ContainerResources {
   if (record.resources !== undefined) return record.resources;
+  const created = config ?? containerConfigOf(record);
   return create(ContainerResourcesSchema, {
-    linux: record.config.linux?.resources,
-    windows: record.config.windows?.resources,
+    linux: created.linux?.resources,
+    windows: created.windows?.resources,
   });
 }
 

@@ -5,7 +5,8 @@
  * enforces them (see the diagram in container-store.ts).
  */
 import { ContainerState } from "../../../../gen/runtime/v1/api_pb.js";
-import type { ContainerConfig, ContainerResources } from "../../../../gen/runtime/v1/api_pb.js";
+import type { ContainerResources } from "../../../../gen/runtime/v1/api_pb.js";
+import type { KeptContainerConfig } from "./container-config.js";
 
 /** The mutable part of a container; changed only by {@link ContainerStore.update}. */
 export interface ContainerStatusFields {
@@ -27,13 +28,15 @@ export interface ContainerStatusFields {
   readonly logReopens: number;
 }
 
-/** A stored container. Config objects are the request's own, kept by reference. */
-export interface ContainerRecord extends ContainerStatusFields {
+/**
+ * A stored container. Its config is kept in parts (see container-config.ts):
+ * read the full one through containerConfigOf.
+ */
+export interface ContainerRecord extends ContainerStatusFields, KeptContainerConfig {
   /** 64 hex characters. */
   readonly id: string;
   /** Full id of the owning pod sandbox. */
   readonly podSandboxId: string;
-  readonly config: ContainerConfig;
   /** Resolved image id, `sha256:…`. */
   readonly imageId: string;
   /** Nanoseconds. */

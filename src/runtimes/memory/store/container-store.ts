@@ -34,6 +34,7 @@
  */
 import { type ContainerConfig, ContainerState } from "../../../../gen/runtime/v1/api_pb.js";
 import { CoreError } from "../../../core/core-error.js";
+import { keepContainerConfig } from "./container-config.js";
 import {
   type ContainerRecord,
   type ContainerStatusFields,
@@ -43,7 +44,7 @@ import {
   zeroNs,
 } from "./container-status.js";
 import { createIdIndex } from "./id-index.js";
-import { createSetIndex, indexLabels, intersect, labelSets, unindexLabels } from "./set-index.js";
+import { createLabelIndex, createSetIndex, intersect } from "./set-index.js";
 
 export {
   type ContainerRecord,
@@ -56,6 +57,7 @@ export {
 export interface ContainerInit {
   readonly id: string;
   readonly podSandboxId: string;
+  /** Split by keepContainerConfig; the request's parts are kept by reference. */
   readonly config: ContainerConfig;
   readonly imageId: string;
   readonly createdAt: bigint;
@@ -116,7 +118,7 @@ export function createContainerStore({
   const records = new Map<string, Mutable<ContainerRecord>>();
   const ids = createIdIndex({ noun: "container" });
   const byPod = createSetIndex();
-  const byLabel = createSetIndex();
+  const byLabel = createLabelIndex();
   const imageUse = new Map<string, number>();
 
   const resolve = (prefix: string): Mutable<ContainerRecord> => {
@@ -129,7 +131,7 @@ export function createContainerStore({
     if (selector.podSandboxId !== undefined && record.podSandboxId !== selector.podSandboxId) return false;
     if (selector.state !== undefined && containerState(record) !== selector.state) return false;
     if (selector.labels !== undefined) {
-      const labels = record.config.labels;
+      const labels = record.labels;
       for (const key in selector.labels) if (labels[key] !== selector.labels[key]) return false;
     }
     return true;
@@ -141,11 +143,18 @@ export function createContainerStore({
     },
     add(init) {
       if (records.has(init.id)) throw new CoreError("already_exists", `container "${init.id}" already exists`);
+      const kept = keepContainerConfig(init.config);
       // Every field is set here, in one order, so all records share one shape.
       const record: Mutable<ContainerRecord> = {
         id: init.id,
         podSandboxId: init.podSandboxId,
-        config: init.config,
+        metadata: kept.metadata,
+        image: kept.image,
+        labels: kept.labels,
+        annotations: kept.annotations,
+        stopSignal: kept.stopSignal,
+        createdLimits: kept.createdLimits,
+        configRest: kept.configRest,
         imageId: init.imageId,
         createdAt: init.createdAt,
         sizeHint: init.sizeHint,
@@ -162,7 +171,7 @@ export function createContainerStore({
       ids.add(record.id);
       records.set(record.id, record);
       byPod.add(record.podSandboxId, record.id);
-      indexLabels(byLabel, record.id, record.config.labels);
+      byLabel.add(record.id, record.labels);
       imageUse.set(record.imageId, (imageUse.get(record.imageId) ?? 0) + 1);
       onChange("created", record);
       return record;
@@ -234,7 +243,7 @@ export function createContainerStore({
       records.delete(id);
       ids.delete(id);
       byPod.delete(record.podSandboxId, id);
-      unindexLabels(byLabel, id, record.config.labels);
+      byLabel.delete(id, record.labels);
       const users = (imageUse.get(record.imageId) ?? 1) - 1;
       if (users === 0) imageUse.delete(record.imageId);
       else imageUse.set(record.imageId, users);
@@ -260,7 +269,7 @@ export function createContainerStore({
           sets.push(pod);
         }
         if (selector.labels !== undefined) {
-          const labelled = labelSets(byLabel, selector.labels);
+          const labelled = byLabel.sets(selector.labels);
           if (labelled === undefined) return [];
           sets.push(...labelled);
         }

@@ -9,7 +9,7 @@ import { PodSandboxState } from "../../../../gen/runtime/v1/api_pb.js";
 import type { LinuxContainerResources, PodSandboxConfig } from "../../../../gen/runtime/v1/api_pb.js";
 import { CoreError } from "../../../core/core-error.js";
 import { createIdIndex } from "./id-index.js";
-import { createSetIndex, indexLabels, intersect, labelSets, unindexLabels } from "./set-index.js";
+import { createLabelIndex, intersect } from "./set-index.js";
 
 /** The mutable part of a sandbox; changed only by {@link SandboxStore.update}. */
 export interface SandboxStatusFields {
@@ -92,7 +92,7 @@ export function createSandboxStore({
 }: { onChange?: (change: SandboxChange, record: SandboxRecord) => void } = {}): SandboxStore {
   const records = new Map<string, Mutable<SandboxRecord>>();
   const ids = createIdIndex({ noun: "pod sandbox" });
-  const byLabel = createSetIndex();
+  const byLabel = createLabelIndex();
 
   const resolve = (prefix: string): Mutable<SandboxRecord> => {
     const record = records.get(ids.resolve(prefix));
@@ -128,7 +128,7 @@ export function createSandboxStore({
       };
       ids.add(record.id);
       records.set(record.id, record);
-      indexLabels(byLabel, record.id, record.config.labels);
+      byLabel.add(record.id, record.config.labels);
       onChange("created", record);
       return record;
     },
@@ -177,7 +177,7 @@ export function createSandboxStore({
       }
       records.delete(id);
       ids.delete(id);
-      unindexLabels(byLabel, id, record.config.labels);
+      byLabel.delete(id, record.config.labels);
       onChange("deleted", record);
     },
     select(selector) {
@@ -186,7 +186,7 @@ export function createSandboxStore({
         const id = ids.tryResolve(selector.id);
         candidates = id === undefined ? [] : [id];
       } else if (selector.labels !== undefined && Object.keys(selector.labels).length > 0) {
-        const sets = labelSets(byLabel, selector.labels);
+        const sets = byLabel.sets(selector.labels);
         if (sets === undefined) return [];
         candidates = intersect(sets);
       }

@@ -11,53 +11,63 @@ import type { Socket } from "node:net";
 import { createAuthorityFixStream } from "./authority-fix.js";
 import type { ConnectionTracker } from "./connection-tracker.js";
 import { defaultHeaderTableSize, defaultMaxHeaderListSize } from "./header-block.js";
+import { createHttp2Settings } from "./limits.js";
 import type { RequestHandler, ServerLogger } from "./serve-options.js";
 import { sniffProtocol } from "./sniff.js";
 
-/** Accepts cleartext connections for one `serve()` call. */
+/** Accepts cleartext connections for one listener of one `serve()` call. */
 export interface CleartextServers {
-  /**
-   * Take over a freshly accepted connection. `fixAuthority` routes HTTP/2
-   * through the `:authority` fix; use it for unix-socket connections.
-   */
-  accept(socket: Socket, options: { fixAuthority: boolean }): void;
+  /** Take over a freshly accepted connection: detect its protocol and hand it to the matching server. */
+  accept(socket: Socket): void;
   /** Stop the servers' timers. Connections are closed by the tracker. */
   close(): void;
 }
 
-/** Create the HTTP/1.1 and h2c servers sharing `handler`. */
+/** Test hooks for the HTTP/1.1 server's slow-client timeouts; production keeps Node's defaults. */
+export type Http1TimeoutOptions = Pick<http.ServerOptions, "headersTimeout" | "requestTimeout" | "connectionsCheckingInterval">;
+
+/**
+ * Create the HTTP/1.1 and h2c servers for one listener. `fixAuthority`
+ * routes HTTP/2 through the `:authority` fix; use it for the unix socket.
+ * Node's HTTP/1 headersTimeout (60 s) and requestTimeout (300 s) apply to
+ * every connection handed over, though these servers never listen.
+ */
 export function createCleartextServers({
   handler,
   tracker,
   logger,
   maxHeaderBytes,
+  fixAuthority,
+  http1Timeouts = {},
 }: {
   handler: RequestHandler;
   tracker: ConnectionTracker;
   logger: ServerLogger;
   maxHeaderBytes?: number;
+  fixAuthority: boolean;
+  http1Timeouts?: Http1TimeoutOptions;
 }): CleartextServers {
   const maxHeaderListSize = maxHeaderBytes ?? defaultMaxHeaderListSize;
-  const h1 = http.createServer(maxHeaderBytes === undefined ? {} : { maxHeaderSize: maxHeaderBytes });
+  const h1 = http.createServer({
+    ...http1Timeouts,
+    ...(maxHeaderBytes === undefined ? {} : { maxHeaderSize: maxHeaderBytes }),
+  });
   // Track before the handler runs, so a request knows it arrived while closing.
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => tracker.addHttp1Request(req.socket, res));
   h1.on("request", handler);
   // NOTE: this server never listens. Node starts its per-server connection
   // list, which enforces headersTimeout and requestTimeout against slow
-  // clients, on 'listening', so we emit it once.
+  // clients, on 'listening', so we emit it once, before any connection
+  // arrives (connections emitted earlier would not be in the list).
   h1.emit("listening");
 
-  const h2 = http2.createServer({
-    // The :authority fix mirrors the client's HPACK table and must know its
-    // size limit, so pin it instead of trusting a default.
-    settings: { headerTableSize: defaultHeaderTableSize, maxHeaderListSize },
-  });
+  const h2 = http2.createServer({ settings: createHttp2Settings(maxHeaderListSize) });
   h2.on("request", handler);
   h2.on("session", (session) => tracker.addSession(session));
   h2.on("sessionError", (err: Error) => logger.debug("http2 session error", { error: err.message }));
 
   return {
-    accept(socket, { fixAuthority }) {
+    accept(socket) {
       tracker.addSocket(socket);
       tracker.setSniffing(socket, true);
       // Without a listener an ECONNRESET would crash the process; servers add

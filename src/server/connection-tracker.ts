@@ -7,8 +7,13 @@ import type { ServerResponse } from "node:http";
 import type { Http2Session } from "node:http2";
 import type { Duplex } from "node:stream";
 
-/** The default time in-flight requests get to finish on close. */
-export const defaultGraceMs = 5000;
+/**
+ * The default time in-flight requests get to finish when `Serving.close()`
+ * is called without `graceMs`. `startGateway()` passes its own default
+ * (`defaultGraceMs` in gateway.ts, 10 s), so this applies to direct users of
+ * `serve()`.
+ */
+export const defaultServerGraceMs = 5000;
 
 /** Tracks the connections of one `serve()` call. Create with {@link createConnectionTracker}. */
 export interface ConnectionTracker {
@@ -106,7 +111,7 @@ export function createConnectionTracker(): ConnectionTracker {
       session.once("close", () => sessions.delete(session));
       if (closing) session.close();
     },
-    drain(graceMs = defaultGraceMs) {
+    drain(graceMs = defaultServerGraceMs) {
       drained ??= (async () => {
         closing = true;
         for (const socket of sniffing) socket.destroy();

@@ -9,5 +9,9 @@ export type { RequestHandler, ServeOptions, Serving, ServerLogger, TlsOptions } 
 // For other listeners and tests; not needed to run the gateway.
 export { createAuthorityFixStream, createAuthorityRewriter, isValidAuthority } from "./authority-fix.js";
 export type { AuthorityFixOptions, AuthorityRewriter } from "./authority-fix.js";
+export { defaultServerGraceMs } from "./connection-tracker.js";
+export { createHostGuard, exposureWarning, isLoopbackHost, parseHostname } from "./host-check.js";
+export type { HostGuard } from "./host-check.js";
+export { defaultMaxConnections, http2MaxConcurrentStreams } from "./limits.js";
 export { classifyPreface, http2Preface, sniffProtocol } from "./sniff.js";
 export type { SniffedProtocol } from "./sniff.js";

@@ -44,7 +44,10 @@ export interface ServeOptions {
    * Unix-socket listener, HTTP/1.1 and HTTP/2 like cleartext TCP, with the
    * `:authority` fix for gRPC clients that send the socket path. `mode`
    * defaults to 0o600. A stale socket file is replaced; a live one, or a path
-   * that is not a socket, makes `serve()` fail.
+   * that is not a socket, makes `serve()` fail. The socket is bound at a
+   * hidden sibling name and then linked into place, so closing never removes
+   * a successor's socket; paths within 22 bytes of the 107-byte limit
+   * are bound directly and lose that guarantee (see `listenOnSocket`).
    */
   socket?: { path: string; mode?: number };
   /** Make the TCP listener TLS only, with ALPN choosing h2 or http/1.1. Does not apply to the socket. */
@@ -55,6 +58,22 @@ export interface ServeOptions {
    * (default 65535; Node enforces at least its default for HTTP/2).
    */
   maxHeaderBytes?: number;
+  /**
+   * Extra host names TCP requests may name in Host (HTTP/1) or `:authority`
+   * (HTTP/2), against DNS rebinding. Compared case-insensitively, ports
+   * ignored. On a loopback-bound TCP listener only "localhost", loopback IP
+   * literals and these are accepted; on any other address every host is
+   * accepted unless this is given (then only these and the loopback names).
+   * Refused requests get 421 Misdirected Request and never reach the
+   * handler. The unix socket is never checked.
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Connections each listener (TCP, unix socket) holds at a time; more are
+   * closed as soon as they are accepted. Default 1024
+   * (`defaultMaxConnections`).
+   */
+  maxConnections?: number;
   /** Where to report connection errors. Defaults to the process logger. */
   logger?: ServerLogger;
 }
@@ -67,7 +86,8 @@ export interface Serving {
   readonly socketPath?: string;
   /**
    * Stop accepting, let in-flight requests finish up to `graceMs` (default
-   * 5000), then destroy what is left and remove the socket file. HTTP/2
+   * 5000 ms, `defaultServerGraceMs`; `startGateway()` passes its own
+   * 10 s default), then destroy what is left and remove the socket file. HTTP/2
    * clients get GOAWAY; idle HTTP/1 keep-alive connections are closed at
    * once. Idempotent: later calls return the same promise.
    */

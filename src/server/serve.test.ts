@@ -3,6 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { http2MaxConcurrentStreams } from "./limits.js";
 import { serve } from "./serve.js";
 import type { RequestHandler, Serving } from "./serve-options.js";
 import {
@@ -141,7 +142,7 @@ describe("serve on TCP and a unix socket", () => {
 
   it("sniffs a preface that arrives one byte at a time", async () => {
     const port = serving.tcp?.port ?? 0;
-    const request = "GET /slow-bytes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const request = "GET /slow-bytes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     const reply = await new Promise<string>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       let received = "";
@@ -218,6 +219,138 @@ describe("serve options", () => {
     }
   });
 });
+
+describe("resource limits", () => {
+  it("advertises at most http2MaxConcurrentStreams streams on h2c over TCP and the unix socket", async () => {
+    const temp = await makeTempDir();
+    const socketPath = join(temp.dir, "gw.sock");
+    const serving = await serve({
+      handler: echoHandler,
+      tcp: { host: "127.0.0.1", port: 0 },
+      socket: { path: socketPath },
+      logger: quiet,
+    });
+    try {
+      for (const target of [{ url: serving.tcp?.url ?? "" }, { socketPath }]) {
+        const session = await h2Connect(target);
+        try {
+          // After a round trip the server's SETTINGS have arrived.
+          assert.equal((await h2Request(session, {})).status, 200);
+          assert.equal(session.remoteSettings.maxConcurrentStreams, http2MaxConcurrentStreams);
+          assert.equal(session.remoteSettings.headerTableSize, 4096, "the header table size stays pinned");
+        } finally {
+          session.close();
+        }
+      }
+    } finally {
+      await serving.close();
+      await temp.remove();
+    }
+    assert.equal(http2MaxConcurrentStreams, 100);
+  });
+
+  it("lets no more than 100 streams of one connection reach the handler at once", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived = 0;
+    let onHundred!: () => void;
+    const hundred = new Promise<void>((resolve) => (onHundred = resolve));
+    const handler: RequestHandler = (req, res) => {
+      if (++arrived === http2MaxConcurrentStreams) onHundred();
+      void released.then(() => echoHandler(req, res));
+    };
+    const serving = await serve({ handler, tcp: { host: "127.0.0.1", port: 0 }, logger: quiet });
+    const session = await h2Connect({ url: serving.tcp?.url ?? "" });
+    try {
+      await new Promise<void>((resolve) => session.once("remoteSettings", () => resolve()));
+      const pending = Array.from({ length: http2MaxConcurrentStreams + 1 }, (_, i) =>
+        h2Request(session, { ":path": `/stream-${i}` }),
+      );
+      await hundred;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(arrived, http2MaxConcurrentStreams, "the 101st stream waits for a free slot");
+      release();
+      const replies = await Promise.all(pending);
+      assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([200]));
+      assert.equal(arrived, http2MaxConcurrentStreams + 1);
+    } finally {
+      session.destroy();
+      await serving.close({ graceMs: 500 });
+    }
+  });
+
+  it("closes connections beyond maxConnections on TCP and the unix socket, and warns once", async () => {
+    const temp = await makeTempDir();
+    const socketPath = join(temp.dir, "gw.sock");
+    const warnings: string[] = [];
+    const serving = await serve({
+      handler: echoHandler,
+      tcp: { host: "127.0.0.1", port: 0 },
+      socket: { path: socketPath },
+      maxConnections: 2,
+      logger: { debug() {}, warn: (message: string) => warnings.push(message) },
+    });
+    const held: net.Socket[] = [];
+    try {
+      const port = serving.tcp?.port ?? 0;
+      for (const target of [{ port }, { path: socketPath }]) {
+        // Two silent connections fill the listener (they wait in protocol detection).
+        for (let i = 0; i < 2; i++) held.push(await openConnection(target));
+        assert.equal(await closedWithoutAnswer(target), true, `a third connection to ${JSON.stringify(target)} is closed`);
+      }
+      assert.equal(warnings.filter((w) => w.startsWith("connection limit reached")).length, 2, "one warning per listener");
+      for (const socket of held) socket.destroy();
+      // Once the held connections are gone, the listeners serve again (bounded wait).
+      for (let attempt = 0; ; attempt++) {
+        const ok = await h1Request({ port }).then((r) => r.status === 200, () => false);
+        const okUnix = await h1Request({ socketPath }).then((r) => r.status === 200, () => false);
+        if (ok && okUnix) break;
+        assert.ok(attempt < 50, "listeners serve again after connections close");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      for (const socket of held) socket.destroy();
+      await serving.close({ graceMs: 500 });
+      await temp.remove();
+    }
+  });
+
+  it("rejects a maxConnections that is not a positive integer", async () => {
+    for (const maxConnections of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(
+        serve({ handler: echoHandler, tcp: { host: "127.0.0.1", port: 0 }, maxConnections, logger: quiet }),
+        /maxConnections must be a positive integer/,
+      );
+    }
+  });
+});
+
+/** A connected socket that sends nothing. */
+function openConnection(target: { port: number } | { path: string }): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = "port" in target ? net.connect(target.port, "127.0.0.1") : net.connect(target.path);
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/** True when the server closes a fresh connection without writing anything, within 2 s. */
+function closedWithoutAnswer(target: { port: number } | { path: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = "port" in target ? net.connect(target.port, "127.0.0.1") : net.connect(target.path);
+    let answered = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 2000);
+    socket.on("data", () => (answered = true));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(!answered);
+    });
+  });
+}
 
 describe("graceful close", () => {
   /** A handler whose responses wait until `release()`; `started` resolves once `count` requests arrived. */

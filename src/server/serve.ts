@@ -6,8 +6,11 @@
 import net from "node:net";
 import { log } from "../observability/logger.js";
 import { createCleartextServers } from "./cleartext-servers.js";
-import { createConnectionTracker, defaultGraceMs } from "./connection-tracker.js";
-import type { ServeOptions, ServerLogger, Serving } from "./serve-options.js";
+import type { CleartextServers } from "./cleartext-servers.js";
+import { createConnectionTracker, defaultServerGraceMs } from "./connection-tracker.js";
+import { createHostGuard, exposureWarning } from "./host-check.js";
+import { defaultMaxConnections } from "./limits.js";
+import type { RequestHandler, ServeOptions, ServerLogger, Serving } from "./serve-options.js";
 import { createTlsServer } from "./tls-server.js";
 import { defaultSocketMode, listenOnSocket, prepareSocketPath, removeSocketFile } from "./unix-socket.js";
 import type { SocketFileIdentity } from "./unix-socket.js";
@@ -20,8 +23,15 @@ import type { SocketFileIdentity } from "./unix-socket.js";
  * the TCP port is TLS only and ALPN picks h2 or http/1.1. HTTP/2 on the unix
  * socket tolerates clients that send the socket path as `:authority`.
  *
+ * TCP requests must name an allowed host (see `ServeOptions.allowedHosts`);
+ * others get 421. A TCP listener on a non-loopback address without TLS is
+ * logged as a warning. HTTP/2 connections may open at most
+ * `http2MaxConcurrentStreams` (100) streams at a time, and each listener
+ * holds at most `maxConnections` (1024) connections.
+ *
  * Throws (after closing whatever it had opened) when no listener is given,
- * when a port is taken, or when the socket path is in use or not a socket.
+ * an option is invalid, a port is taken, or the socket path is in use or not
+ * a socket.
  *
  * @example
  * const serving = await serve({ handler, tcp: { host: "127.0.0.1", port: 0 }, socket: { path } });
@@ -29,13 +39,26 @@ import type { SocketFileIdentity } from "./unix-socket.js";
  * await serving.close({ graceMs: 2000 });
  */
 export async function serve(options: ServeOptions): Promise<Serving> {
-  const { handler, tcp, socket, tls, maxHeaderBytes, logger = log } = options;
+  const {
+    handler,
+    tcp,
+    socket,
+    tls,
+    maxHeaderBytes,
+    allowedHosts,
+    maxConnections = defaultMaxConnections,
+    logger = log,
+  } = options;
   if (typeof handler !== "function") throw new TypeError("serve: handler must be a function");
   if (!tcp && !socket) throw new TypeError("serve: give tcp, socket or both");
   if (tls && !tcp) throw new TypeError("serve: tls applies to the tcp listener, which is missing");
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new TypeError(`serve: maxConnections must be a positive integer, got ${maxConnections}`);
+  }
+  const hostGuard = createHostGuard({ allowedHosts });
 
   const tracker = createConnectionTracker();
-  const cleartext = createCleartextServers({ handler, tracker, logger, maxHeaderBytes });
+  const cleartextServers: CleartextServers[] = [];
   const listeners: net.Server[] = [];
   let tcpAddress: Serving["tcp"];
   let socketFile: SocketFileIdentity | undefined;
@@ -46,24 +69,34 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (socket && socketFile) await removeSocketFile(socket.path, socketFile);
     await tracker.drain(graceMs);
     await Promise.all(stopped);
-    cleartext.close();
+    for (const servers of cleartextServers) servers.close();
+  };
+  const createCleartextListener = (listenerHandler: RequestHandler, fixAuthority: boolean) => {
+    const servers = createCleartextServers({ handler: listenerHandler, tracker, logger, maxHeaderBytes, fixAuthority });
+    cleartextServers.push(servers);
+    return createPlainListener((conn) => servers.accept(conn));
   };
 
   try {
     if (tcp) {
+      // Only TCP is checked: the unix socket is guarded by its file mode.
+      const tcpHandler = hostGuard.wrap(handler);
       const server = tls
-        ? createTlsServer({ handler, tls, tracker, logger, maxHeaderBytes })
-        : createPlainListener((conn) => cleartext.accept(conn, { fixAuthority: false }));
+        ? createTlsServer({ handler: tcpHandler, tls, tracker, logger, maxHeaderBytes })
+        : createCleartextListener(tcpHandler, false);
       listeners.push(server);
-      watchListener(server, logger);
+      watchListener(server, maxConnections, logger);
       await listenOnTcp(server, tcp.host, tcp.port);
       tcpAddress = describeTcp(server, tls !== undefined);
+      hostGuard.setBoundAddress(tcpAddress.host);
+      const warning = exposureWarning(tcpAddress.host, tls !== undefined);
+      if (warning) logger.warn(warning, { url: tcpAddress.url });
     }
     if (socket) {
       await prepareSocketPath(socket.path);
-      const server = createPlainListener((conn) => cleartext.accept(conn, { fixAuthority: true }));
+      const server = createCleartextListener(handler, true);
       listeners.push(server);
-      watchListener(server, logger);
+      watchListener(server, maxConnections, logger);
       socketFile = await listenOnSocket(server, socket.path, socket.mode ?? defaultSocketMode);
     }
   } catch (err: unknown) {
@@ -75,7 +108,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   return {
     ...(tcpAddress ? { tcp: tcpAddress } : {}),
     ...(socket ? { socketPath: socket.path } : {}),
-    close({ graceMs = defaultGraceMs } = {}) {
+    close({ graceMs = defaultServerGraceMs } = {}) {
       closed ??= shutDown(graceMs);
       return closed;
     },
@@ -89,9 +122,22 @@ function createPlainListener(accept: (socket: net.Socket) => void): net.Server {
   return net.createServer({ allowHalfOpen: true, noDelay: true }, accept);
 }
 
-/** Accept errors (e.g. EMFILE) must not crash the process. */
-function watchListener(server: net.Server, logger: ServerLogger): void {
+/**
+ * Cap the listener's connections and report its trouble. Accept errors (e.g.
+ * EMFILE) must not crash the process. Connections over the cap are closed by
+ * Node as they are accepted; the first drop is a warning, later ones would
+ * flood the log, so they are debug.
+ */
+function watchListener(server: net.Server, maxConnections: number, logger: ServerLogger): void {
+  server.maxConnections = maxConnections;
   server.on("error", (err: NodeJS.ErrnoException) => logger.warn("listener error", { code: err.code ?? err.message }));
+  let warned = false;
+  server.on("drop", () => {
+    const fields = { maxConnections };
+    if (warned) logger.debug("connection dropped: too many connections", fields);
+    else logger.warn("connection limit reached; dropping new connections until some close", fields);
+    warned = true;
+  });
 }
 
 function listenOnTcp(server: net.Server, host: string, port: number): Promise<void> {

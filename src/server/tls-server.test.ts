@@ -6,6 +6,7 @@ import https from "node:https";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
+import { http2MaxConcurrentStreams } from "./limits.js";
 import { serve } from "./serve.js";
 import type { RequestHandler, Serving } from "./serve-options.js";
 import { echoHandler, h2Connect, h2Request, makeTempDir } from "./test-helpers.test.js";
@@ -61,6 +62,31 @@ describe("TLS with ALPN", { skip: existsSync(openssl) ? false : "no openssl CLI 
       const reply = await h2Request(session, { ":path": "/over-h2" });
       assert.equal(reply.status, 200);
       assert.equal((JSON.parse(reply.body) as Echo).httpVersion, "2.0");
+    } finally {
+      session.close();
+    }
+  });
+
+  it("advertises at most http2MaxConcurrentStreams streams over TLS", async () => {
+    const session = await h2Connect({ url: serving.tcp?.url ?? "" }, { ca: material.cert });
+    try {
+      assert.equal((await h2Request(session, {})).status, 200);
+      assert.equal(session.remoteSettings.maxConcurrentStreams, http2MaxConcurrentStreams);
+      assert.equal(session.remoteSettings.headerTableSize, 4096);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("refuses a host that is not allowed with 421 over TLS", async () => {
+    const session = await h2Connect({ url: serving.tcp?.url ?? "" }, { ca: material.cert });
+    try {
+      const before = calls;
+      const reply = await h2Request(session, { ":authority": "evil.example" });
+      assert.equal(reply.status, 421);
+      assert.equal((JSON.parse(reply.body) as { code: string }).code, "permission_denied");
+      assert.equal(calls, before, "the handler never ran");
+      assert.equal((await h2Request(session, { ":authority": "localhost" })).status, 200);
     } finally {
       session.close();
     }

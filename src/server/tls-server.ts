@@ -10,10 +10,13 @@ import http2 from "node:http2";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ConnectionTracker } from "./connection-tracker.js";
-import { defaultHeaderTableSize, defaultMaxHeaderListSize } from "./header-block.js";
+import { createHttp2Settings } from "./limits.js";
 import type { RequestHandler, ServerLogger, TlsOptions } from "./serve-options.js";
 
-/** Create (not yet listening) the TLS server for `serve()`. */
+/**
+ * Create (not yet listening) the TLS server for `serve()`. HTTP/1.1 over TLS
+ * keeps Node's headersTimeout (60 s) and requestTimeout (300 s).
+ */
 export function createTlsServer({
   handler,
   tls,
@@ -35,10 +38,7 @@ export function createTlsServer({
     ...(tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}),
     allowHTTP1: true,
     ALPNProtocols: ["h2", "http/1.1"],
-    settings: {
-      headerTableSize: defaultHeaderTableSize,
-      maxHeaderListSize: maxHeaderBytes ?? defaultMaxHeaderListSize,
-    },
+    settings: createHttp2Settings(maxHeaderBytes),
   });
   // With allowHTTP1, Node's HTTP/1 code reads its header limit from this
   // property of the server; createSecureServer does not take it as an option.

@@ -1,19 +1,29 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { serve } from "./serve.js";
 import { echoHandler, h1Request, makeTempDir, tryConnect } from "./test-helpers.test.js";
-import { listenOnSocket, removeSocketFile } from "./unix-socket.js";
+import { listenOnSocket, maxSocketPathBytes, removeSocketFile, temporarySocketPath } from "./unix-socket.js";
 
 const quiet = { debug() {}, warn() {} };
 
 /** Leave a socket file nobody listens on, the way a crashed gateway does. */
 function leaveStaleSocket(path: string): void {
   const script = `require("node:net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`;
-  spawnSync(process.execPath, ["-e", script]);
+  spawnSync(process.execPath, ["-e", script], { timeout: 10_000 });
   assert.ok(lstatSync(path).isSocket(), "the killed process left its socket behind");
 }
 
@@ -132,7 +142,109 @@ describe("unix socket listener", () => {
     await new Promise((resolve) => second.close(resolve));
     await new Promise((resolve) => first.close(resolve));
   });
+
+  it("keeps a successor's socket when the predecessor closes", { timeout: 10_000 }, async () => {
+    const first = await serve({ handler: echoHandler, socket: { path }, logger: quiet });
+    // The first gateway's file goes away while it runs (moved aside here), and a successor binds the path.
+    renameSync(path, join(temp.dir, "moved.sock"));
+    const second = await serve({ handler: echoHandler, socket: { path }, logger: quiet });
+    try {
+      await first.close();
+      assert.ok(lstatSync(path).isSocket(), "the successor's socket file is still there");
+      assert.equal((await h1Request({ socketPath: path })).status, 200);
+    } finally {
+      await second.close();
+    }
+    assert.equal(existsSync(path), false, "the successor removes its own socket");
+  });
+
+  it("never changes the mode of a file a symlink swapped in at the path points to", { timeout: 10_000 }, async () => {
+    const target = join(temp.dir, "target");
+    writeFileSync(target, "precious");
+    chmodSync(target, 0o644);
+    const server = net.createServer();
+    // Right after bind, something replaces the socket path with a symlink to another file.
+    afterBind(server, () => {
+      rmSync(path, { force: true });
+      symlinkSync(target, path);
+    });
+    try {
+      await listenOnSocket(server, path).catch(() => {});
+      assert.equal(lstatSync(target).mode & 0o777, 0o644, "the symlink's target kept its mode");
+      assert.equal(readFileSync(target, "utf8"), "precious");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("refuses a non-socket that appears at the path while binding", { timeout: 10_000 }, async () => {
+    const server = net.createServer();
+    afterBind(server, () => writeFileSync(path, "appeared"));
+    try {
+      await assert.rejects(listenOnSocket(server, path), /exists and is not a socket/);
+      assert.equal(readFileSync(path, "utf8"), "appeared");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("replaces a stale socket that appears at the path while binding", { timeout: 10_000 }, async () => {
+    const server = net.createServer((socket) => {
+      socket.on("error", () => {});
+      socket.end("ours\n");
+    });
+    afterBind(server, () => leaveStaleSocket(path));
+    try {
+      await listenOnSocket(server, path);
+      assert.equal(await tryConnect({ path }), "connected");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("leaves no temporary names behind", { timeout: 10_000 }, async () => {
+    const serving = await serve({ handler: echoHandler, socket: { path }, logger: quiet });
+    try {
+      assert.deepEqual(readdirSync(temp.dir), ["gw.sock"]);
+    } finally {
+      await serving.close();
+    }
+    assert.deepEqual(readdirSync(temp.dir), []);
+  });
+
+  it("binds directly, with the mode from the umask, when the temporary name would be too long", { timeout: 10_000 }, async () => {
+    // A path that fits in sun_path while its temporary sibling does not.
+    const long = join(temp.dir, "s".repeat(maxSocketPathBytes - Buffer.byteLength(temp.dir) - 1));
+    assert.equal(Buffer.byteLength(long), maxSocketPathBytes);
+    assert.equal(temporarySocketPath(long), undefined);
+    assert.ok(temporarySocketPath(path)?.startsWith(join(temp.dir, `.gw.sock.${process.pid}.`)));
+    const serving = await serve({ handler: echoHandler, socket: { path: long, mode: 0o640 }, logger: quiet });
+    try {
+      assert.equal(lstatSync(long).mode & 0o777, 0o640);
+      assert.equal((await h1Request({ socketPath: long })).status, 200);
+    } finally {
+      await serving.close();
+    }
+    assert.equal(existsSync(long), false);
+  });
+
+  it("rejects a mode outside the permission bits", async () => {
+    await assert.rejects(listenOnSocket(net.createServer(), path, 0o4755), TypeError);
+  });
 });
+
+/** Run `hook` synchronously right after `server` binds, before listenOnSocket continues. */
+function afterBind(server: net.Server, hook: () => void): void {
+  const listen = server.listen.bind(server) as (path: string, callback: () => void) => net.Server;
+  server.listen = ((bindPath: string, callback: () => void) =>
+    listen(bindPath, () => {
+      try {
+        hook();
+      } finally {
+        callback();
+      }
+    })) as typeof server.listen;
+}
 
 /** A TCP port that was free a moment ago. */
 async function freePort(): Promise<number> {

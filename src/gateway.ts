@@ -44,6 +44,13 @@ export interface GatewayOptions {
   maxMessageBytes?: number;
   /** Shutdown grace period in ms. Default 10 s. */
   graceMs?: number;
+  /**
+   * Host names TCP clients may use besides localhost and loopback addresses
+   * (a guard against DNS rebinding). Default none.
+   */
+  allowedHosts?: readonly string[];
+  /** Most connections open at once per listener. Default 1024. */
+  maxConnections?: number;
 }
 
 /** A running gateway. */
@@ -70,6 +77,8 @@ export async function startGateway({
   interceptors = [],
   maxMessageBytes = defaultMaxMessageBytes,
   graceMs = defaultGraceMs,
+  allowedHosts,
+  maxConnections,
 }: GatewayOptions): Promise<Gateway> {
   if (tcp === undefined && socket === undefined) {
     throw new Error("nothing to listen on: give a TCP address, a unix socket, or both");
@@ -103,6 +112,8 @@ export async function startGateway({
     serving = await serve({
       handler,
       tcp,
+      allowedHosts,
+      maxConnections,
       socket: socket === undefined ? undefined : { path: socket, mode: socketMode },
       tls:
         tls === undefined

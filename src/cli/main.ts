@@ -27,6 +27,9 @@ Options:
   --runtime NAME|MODULE    runtime core: ${builtinCoreNames().join(", ")}, or a path to a module
                            exporting createRuntimeCore (default memory)
   --core-opt KEY=VALUE     setting passed to the runtime core (repeatable)
+  --allowed-host NAME      a host name TCP clients may use besides localhost and loopback
+                           addresses (repeatable; guards against DNS rebinding)
+  --max-connections N      most connections open at once per listener (default 1024)
   --tls-cert FILE          serve TLS (h2 and http/1.1 by ALPN) on the TCP port
   --tls-key FILE           private key for --tls-cert
   --tls-client-ca FILE     require client certificates signed by this CA (mTLS)
@@ -106,6 +109,8 @@ function parse(argv: string[]) {
       "socket-mode": { type: "string" },
       runtime: { type: "string" },
       "core-opt": { type: "string", multiple: true },
+      "allowed-host": { type: "string", multiple: true },
+      "max-connections": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "tls-client-ca": { type: "string" },
@@ -148,6 +153,8 @@ function toGatewayOptions(values: ReturnType<typeof parse>["values"]): Parameter
         : { certFile: values["tls-cert"], keyFile: values["tls-key"], clientCaFile: values["tls-client-ca"] },
     maxMessageBytes: parseWholeNumber(values["max-message-bytes"], "--max-message-bytes"),
     graceMs: parseWholeNumber(values["grace-period-ms"], "--grace-period-ms"),
+    allowedHosts: values["allowed-host"],
+    maxConnections: parseWholeNumber(values["max-connections"], "--max-connections"),
   };
 }
 

@@ -91,7 +91,12 @@ export async function startGateway({
 
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
-  const fallback = createLazyHttpApp({ core, version: gatewayVersion });
+  const fallback = createLazyHttpApp({
+    core,
+    version: gatewayVersion,
+    shutdownSignal: shutdown.signal,
+    maxBodyBytes: maxMessageBytes,
+  });
   const routes = createRoutes(core, shutdown.signal);
   const stock = connectNodeAdapter({
     routes: routes.register,

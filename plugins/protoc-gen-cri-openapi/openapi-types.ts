@@ -16,6 +16,8 @@ export interface Schema {
   type?: "string" | "integer" | "number" | "boolean" | "object" | "array";
   format?: string;
   pattern?: string;
+  minLength?: number;
+  default?: JsonValue;
   contentEncoding?: string;
   minimum?: number;
   maximum?: number;
@@ -50,6 +52,9 @@ export interface Parameter {
   schema?: Schema;
   content?: Record<string, MediaType>;
   example?: JsonValue;
+  style?: "form" | "simple" | "label" | "matrix" | "spaceDelimited" | "pipeDelimited" | "deepObject";
+  explode?: boolean;
+  allowReserved?: boolean;
 }
 
 /** A `$ref` to a reusable component, with optional summary/description overrides. */

@@ -1,6 +1,7 @@
 /**
  * The express routes behind every request that is not an RPC: health and
- * readiness now; the OpenAPI document, docs and REST routes later. Unknown
+ * readiness, the REST-style read API (`/v1/...`) and its Server-Sent Events
+ * stream (`/v1/events`); the OpenAPI document and docs later. Unknown
  * paths get the Connect error body with `not_found`, so HTTP clients see one
  * error shape everywhere. Served over HTTP/1.1 and HTTP/2 alike.
  */
@@ -8,17 +9,33 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { RuntimeCore } from "../core/runtime-core.js";
 import { log } from "../observability/logger.js";
 import { type DualHandler, createDualProtocolApp } from "./http2-express.js";
+import { createOpenApiRouter } from "./openapi-docs.js";
+import { createRestRouter } from "./rest/index.js";
+import { createSseEventsHandler } from "./sse-events.js";
 
 /** Options for {@link createHttpApp}. */
 export interface HttpAppOptions {
-  /** The (intercepted) core, asked for readiness by /readyz. */
+  /**
+   * The intercepted core (what `interceptCore` returned, never the raw one):
+   * /readyz asks it for health, and the REST and SSE routes call it, so they
+   * pass the same interceptors as every RPC.
+   */
   core: RuntimeCore;
   /** Version string reported by /healthz. */
   version: string;
+  /** Aborting it ends every open `/v1/events` stream (gateway shutdown). Default: never. */
+  shutdownSignal?: AbortSignal;
+  /** Heartbeat interval of `/v1/events` in ms. Default 15 s. */
+  sseHeartbeatMs?: number;
+  /** Largest REST request body (exec-sync) in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
 }
 
-/** Build the handler for non-RPC routes; use it as connectNodeAdapter's fallback. */
-export function createHttpApp({ core, version }: HttpAppOptions): DualHandler {
+/**
+ * Build the handler for non-RPC routes; use it as connectNodeAdapter's
+ * fallback. Throws when an option is invalid (e.g. a non-positive heartbeat).
+ */
+export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes }: HttpAppOptions): DualHandler {
   const router = express.Router();
 
   // Liveness: the process is up and serving HTTP. Never touches the core.
@@ -40,12 +57,23 @@ export function createHttpApp({ core, version }: HttpAppOptions): DualHandler {
     });
   });
 
+  router.use(createOpenApiRouter());
+
+  router.get("/v1/events", createSseEventsHandler({ core, heartbeatMs: sseHeartbeatMs, shutdownSignal }));
+  router.use(createRestRouter({ core, maxBodyBytes }));
+
   router.use((req: Request, res: Response) => {
     res.status(404).json({ code: "not_found", message: `no route for ${req.method} ${req.path}` });
   });
 
-  // Express 5 sends rejected promises here. Never echo internals to the client.
-  router.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  // Express 5 sends rejected promises and its own failures here. A request
+  // it could not route (a malformed %-escape in the path) is the client's
+  // fault; anything else is ours, and internals are never echoed.
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isBadRequest(err)) {
+      res.status(400).json({ code: "invalid_argument", message: `malformed %-escape in path "${req.path}"` });
+      return;
+    }
     res.status(500).json({ code: "internal", message: "internal error" });
   });
 
@@ -53,4 +81,9 @@ export function createHttpApp({ core, version }: HttpAppOptions): DualHandler {
     app.disable("x-powered-by");
     app.set("etag", false);
   });
+}
+
+/** The router's failure to decode a path parameter (`/v1/pods/%ZZ`); it marks it status 400. */
+function isBadRequest(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: unknown }).status === 400;
 }

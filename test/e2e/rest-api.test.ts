@@ -93,7 +93,8 @@ describe("REST read API", () => {
   const idsOf = (list: unknown): string[] => ((list ?? []) as Json[]).map((item) => String(item.id)).sort();
 
   before(async () => {
-    gw = await startTestGateway({ interceptors: [recorder] });
+    // 1 MiB message limit, so the oversized-body case stays small.
+    gw = await startTestGateway({ interceptors: [recorder], maxMessageBytes: 1024 * 1024 });
     const core = gw.gateway.core;
     const ctx = createCallContext();
     for (const image of [busybox, nginx]) {

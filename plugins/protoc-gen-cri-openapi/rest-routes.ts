@@ -142,7 +142,7 @@ const sseDescription = `Server-Sent Events, one per CRI container event, until t
     event: container
     data: {"containerId":"…","containerEventType":"CONTAINER_STARTED_EVENT",…}
 
-- \`event: container\`: \`data\` is one line of JSON, a runtime.v1.ContainerEventResponse in proto JSON (exactly what Connect JSON sends); \`id\` counts the messages of this response from 1.
+- \`event: container\`: \`data\` is one line of JSON, a runtime.v1.ContainerEventResponse in proto JSON (exactly what Connect JSON sends); \`id\` counts the messages of this response from 1. Proto JSON omits default values, so a CONTAINER_CREATED_EVENT (the enum's zero value) arrives with no \`containerEventType\` field.
 - \`: keep-alive\` comment lines are sent while the stream is idle (every 15 s by default).
 - \`event: error\`: the last message when the event stream fails or the gateway shuts down; \`data\` is a connect.Error JSON. Then the response ends.
 

@@ -26,6 +26,10 @@ Options:
   --socket-mode MODE       octal permission bits of the socket file (default 600)
   --runtime NAME|MODULE    runtime core: ${builtinCoreNames().join(", ")}, or a path to a module
                            exporting createRuntimeCore (default memory)
+  --upstream URL           with --runtime remote: the CRI runtime to forward to,
+                           unix:///path/to.sock or tcp://host:port
+  --image-upstream URL     with --runtime remote: a separate ImageService endpoint
+                           (default: the --upstream endpoint)
   --core-opt KEY=VALUE     setting passed to the runtime core (repeatable)
   --allowed-host NAME      a host name TCP clients may use besides localhost and loopback
                            addresses (repeatable; guards against DNS rebinding)
@@ -108,6 +112,8 @@ function parse(argv: string[]) {
       socket: { type: "string" },
       "socket-mode": { type: "string" },
       runtime: { type: "string" },
+      upstream: { type: "string" },
+      "image-upstream": { type: "string" },
       "core-opt": { type: "string", multiple: true },
       "allowed-host": { type: "string", multiple: true },
       "max-connections": { type: "string" },
@@ -134,6 +140,8 @@ function toGatewayOptions(values: ReturnType<typeof parse>["values"]): Parameter
     if (eq <= 0) throw new Error(`invalid --core-opt "${kv}": expected KEY=VALUE`);
     coreSettings[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  if (values.upstream !== undefined) coreSettings.upstream = values.upstream;
+  if (values["image-upstream"] !== undefined) coreSettings["image-upstream"] = values["image-upstream"];
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
     throw new Error("--tls-cert and --tls-key go together");
   }

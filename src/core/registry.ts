@@ -28,6 +28,7 @@ export type CoreFactory = (options: CoreOptions) => RuntimeCore | Promise<Runtim
 
 const builtins = new Map<string, () => Promise<CoreFactory>>([
   ["memory", async () => (await import("../runtimes/memory/index.js")).createMemoryRuntime],
+  ["remote", async () => (await import("../runtimes/remote/index.js")).createRemoteRuntime],
 ]);
 
 /** Add or replace a built-in core name (used by later issues, e.g. `remote`). */

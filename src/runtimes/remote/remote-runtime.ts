@@ -1,0 +1,150 @@
+/**
+ * The remote core: forwards every CRI method to an upstream runtime
+ * (containerd, CRI-O, another cri-gateway) over gRPC. Calls are built from
+ * the service descriptors, so all 41 methods pass through the same path:
+ * the client's deadline (or a kubelet-like default), its cancellation, and
+ * the allowed headers go upstream; upstream answers come back unchanged.
+ */
+import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { ImageService, RuntimeService } from "../../../gen/runtime/v1/api_pb.js";
+import { type CallContext, remainingMs } from "../../core/call-context.js";
+import { CoreError } from "../../core/core-error.js";
+import type { CoreOptions } from "../../core/registry.js";
+import type { CoreHealth, RuntimeCore } from "../../core/runtime-core.js";
+import { type Dialed, dial } from "./dial.js";
+import { parseEndpoint } from "./endpoint.js";
+import { fromUpstreamFailure, nodeErrorOf } from "./transport-error.js";
+
+/** The kubelet's default deadline for runtime calls (2 minutes). */
+export const defaultTimeoutMs = 2 * 60_000;
+/** Default deadline for PullImage, which can take long (5 minutes). */
+export const defaultPullTimeoutMs = 5 * 60_000;
+/** How long health() waits for Version. */
+export const healthTimeoutMs = 1000;
+/** How long establishing a connection may take before calls fail unavailable. */
+export const defaultConnectTimeoutMs = 5000;
+/** Headers always passed upstream (W3C trace context). */
+export const alwaysForwardedHeaders = ["traceparent", "tracestate"] as const;
+
+type AnyClient = Record<string, (request: Message, options: object) => unknown>;
+
+/**
+ * Build the remote core from `options.settings`:
+ * - `upstream` (required): `unix:///path.sock` or `tcp://host:port`
+ * - `image-upstream`: a separate ImageService endpoint, as the kubelet allows
+ * - `timeout-ms`, `pull-timeout-ms`: deadlines when the client sent none
+ *   (default 2 min and 5 min)
+ * - `forward-headers`: comma list of request headers passed upstream besides
+ *   traceparent and tracestate
+ *
+ * Nothing is dialed until the first call; a call made after the upstream
+ * came back dials again. Throws CoreError("invalid_argument") for bad settings.
+ */
+export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
+  const { settings } = options;
+  const runtimeEndpoint = parseEndpoint(settings.upstream, "an upstream (--upstream)");
+  const imageSetting = settings["image-upstream"];
+  const imageEndpoint =
+    imageSetting === undefined || imageSetting === "" || imageSetting === runtimeEndpoint.text
+      ? runtimeEndpoint
+      : parseEndpoint(imageSetting, "a valid --image-upstream");
+  const timeoutMs = positiveSetting(settings, "timeout-ms", defaultTimeoutMs);
+  const pullTimeoutMs = positiveSetting(settings, "pull-timeout-ms", defaultPullTimeoutMs);
+  const connectTimeoutMs = positiveSetting(settings, "connect-timeout-ms", defaultConnectTimeoutMs);
+  const forwarded = new Set<string>([
+    ...alwaysForwardedHeaders,
+    ...(settings["forward-headers"] ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== ""),
+  ]);
+
+  const dialOptions = { maxMessageBytes: options.maxMessageBytes, connectTimeoutMs };
+  const runtimeDial = dial(runtimeEndpoint, dialOptions);
+  const imageDial: Dialed = imageEndpoint === runtimeEndpoint ? runtimeDial : dial(imageEndpoint, dialOptions);
+  const runtimeClient = createClient(RuntimeService, runtimeDial.transport);
+  const imageClient = createClient(ImageService, imageDial.transport);
+
+  const headersOf = (ctx: CallContext): Headers => {
+    const out = new Headers();
+    for (const name of forwarded) {
+      const value = ctx.headers.get(name);
+      if (value !== null) out.set(name, value);
+    }
+    return out;
+  };
+
+  /** Options for one upstream call; throws when the deadline has already passed. */
+  const callOptions = (method: DescMethod, ctx: CallContext, fallbackMs: number | undefined) => {
+    const left = remainingMs(ctx);
+    if (left !== undefined && left <= 0) {
+      throw new ConnectError(`deadline passed before ${method.name} was sent upstream`, Code.DeadlineExceeded);
+    }
+    return { signal: ctx.signal, timeoutMs: left ?? fallbackMs, headers: headersOf(ctx) };
+  };
+
+  const core: Record<string, unknown> = { name: "remote" };
+  const services: [DescService, Client<DescService>, string][] = [
+    [RuntimeService, runtimeClient as Client<DescService>, runtimeEndpoint.text],
+    [ImageService, imageClient as Client<DescService>, imageEndpoint.text],
+  ];
+  for (const [service, client, endpoint] of services) {
+    const calls = client as unknown as AnyClient;
+    for (const method of service.methods) {
+      const key = method.localName;
+      if (method.methodKind === "server_streaming") {
+        // Streams (events, Stream* lists) are bounded only by the client's
+        // own deadline: GetContainerEvents is meant to stay open.
+        core[key] = async function* (request: Message, ctx: CallContext) {
+          try {
+            yield* calls[key](request, callOptions(method, ctx, undefined)) as AsyncIterable<Message>;
+          } catch (err) {
+            // The contract: a stream ends (not fails) when ctx.signal aborts.
+            if (ctx.signal.aborted) return;
+            throw fromUpstreamFailure(err, endpoint);
+          }
+        };
+      } else {
+        const fallbackMs = method === ImageService.method.pullImage ? pullTimeoutMs : timeoutMs;
+        core[key] = async (request: Message, ctx: CallContext) => {
+          try {
+            return await (calls[key](request, callOptions(method, ctx, fallbackMs)) as Promise<Message>);
+          } catch (err) {
+            throw fromUpstreamFailure(err, endpoint);
+          }
+        };
+      }
+    }
+  }
+
+  core.health = async (): Promise<CoreHealth> => {
+    try {
+      await runtimeClient.version({ version: "v1" }, { timeoutMs: healthTimeoutMs });
+      return { ready: true };
+    } catch (err) {
+      // Only the endpoint and a code: never upstream wording, paths or causes.
+      const code = nodeErrorOf(err)?.code ?? (err instanceof ConnectError ? Code[err.code] : "error");
+      return { ready: false, message: `runtime endpoint ${runtimeEndpoint.text} is not ready: ${code}` };
+    }
+  };
+
+  let closed = false;
+  core.close = async () => {
+    if (closed) return;
+    closed = true;
+    runtimeDial.close();
+    if (imageDial !== runtimeDial) imageDial.close();
+  };
+  return core as unknown as RuntimeCore;
+}
+
+function positiveSetting(settings: Readonly<Record<string, string>>, key: string, fallback: number): number {
+  const value = settings[key];
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new CoreError("invalid_argument", `invalid ${key} "${value}": expected a positive whole number of milliseconds`);
+  }
+  return n;
+}

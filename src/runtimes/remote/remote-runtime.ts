@@ -14,6 +14,7 @@ import type { CoreOptions } from "../../core/registry.js";
 import type { CoreHealth, RuntimeCore } from "../../core/runtime-core.js";
 import { type Dialed, dial } from "./dial.js";
 import { parseEndpoint } from "./endpoint.js";
+import { defaultEventsPollMs, withFallbacks } from "./fallbacks.js";
 import { fromUpstreamFailure, nodeErrorOf } from "./transport-error.js";
 
 /** The kubelet's default deadline for runtime calls (2 minutes). */
@@ -37,6 +38,11 @@ type AnyClient = Record<string, (request: Message, options: object) => unknown>;
  *   (default 2 min and 5 min)
  * - `forward-headers`: comma list of request headers passed upstream besides
  *   traceparent and tracestate
+ * - `upstream-max-message-bytes`: largest message read from or sent to the
+ *   upstream (default: the gateway's own limit); a larger value lets the
+ *   Stream* fallbacks read a List* answer bigger than one client message
+ * - `events-poll-ms`: interval of the GetContainerEvents poll synthesized
+ *   for upstreams that lack it (default 1000); see fallbacks.ts
  *
  * Nothing is dialed until the first call; a call made after the upstream
  * came back dials again. Throws CoreError("invalid_argument") for bad settings.
@@ -52,6 +58,7 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   const timeoutMs = positiveSetting(settings, "timeout-ms", defaultTimeoutMs);
   const pullTimeoutMs = positiveSetting(settings, "pull-timeout-ms", defaultPullTimeoutMs);
   const connectTimeoutMs = positiveSetting(settings, "connect-timeout-ms", defaultConnectTimeoutMs);
+  const eventsPollMs = positiveSetting(settings, "events-poll-ms", defaultEventsPollMs);
   const forwarded = new Set<string>([
     ...alwaysForwardedHeaders,
     ...(settings["forward-headers"] ?? "")
@@ -60,7 +67,8 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
       .filter((h) => h !== ""),
   ]);
 
-  const dialOptions = { maxMessageBytes: options.maxMessageBytes, connectTimeoutMs };
+  const upstreamMaxBytes = positiveSetting(settings, "upstream-max-message-bytes", options.maxMessageBytes, "bytes");
+  const dialOptions = { maxMessageBytes: upstreamMaxBytes, connectTimeoutMs };
   const runtimeDial = dial(runtimeEndpoint, dialOptions);
   const imageDial: Dialed = imageEndpoint === runtimeEndpoint ? runtimeDial : dial(imageEndpoint, dialOptions);
   const runtimeClient = createClient(RuntimeService, runtimeDial.transport);
@@ -136,15 +144,25 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
     runtimeDial.close();
     if (imageDial !== runtimeDial) imageDial.close();
   };
-  return core as unknown as RuntimeCore;
+  return withFallbacks(core as unknown as RuntimeCore, {
+    runtimeEndpoint: runtimeEndpoint.text,
+    imageEndpoint: imageEndpoint.text,
+    maxMessageBytes: options.maxMessageBytes,
+    eventsPollMs,
+  });
 }
 
-function positiveSetting(settings: Readonly<Record<string, string>>, key: string, fallback: number): number {
+function positiveSetting(
+  settings: Readonly<Record<string, string>>,
+  key: string,
+  fallback: number,
+  unit = "milliseconds",
+): number {
   const value = settings[key];
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new CoreError("invalid_argument", `invalid ${key} "${value}": expected a positive whole number of milliseconds`);
+    throw new CoreError("invalid_argument", `invalid ${key} "${value}": expected a positive whole number of ${unit}`);
   }
   return n;
 }

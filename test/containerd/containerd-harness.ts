@@ -59,6 +59,16 @@ export interface Containerd {
   readonly cgroupParent: string;
   /** containerd's log so far (for failure messages). */
   log(): string;
+  /**
+   * SIGKILL the containerd process the harness started (its pid only; shims
+   * and containers live on) and wait for it to exit. For fault tests.
+   */
+  kill(): Promise<void>;
+  /**
+   * Start containerd again with the same config, root, state and socket
+   * (after kill()); waits (at most `startMs`) until its socket answers.
+   */
+  restart(options?: { startMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -267,34 +277,62 @@ export async function startContainerd({ startMs = 20_000 }: { startMs?: number }
     spawnSync("sh", ["-c", `for d in /sys/fs/cgroup${cgroupParent} /sys/fs/cgroup/*${cgroupParent}; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +; done; true`]);
   };
 
+  const config = join(dir, "config.toml");
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  /** Spawn containerd on `config`; resolves once this process has booted and its socket answers. */
+  const launch = async (limitMs: number) => {
+    const proc = spawn("containerd", ["--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+    child = proc;
+    let mine = "";
+    let booted = false;
+    // Never leave containerd behind when the test process exits without calling stop().
+    const killOnExit = () => proc.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    proc.once("exit", () => process.off("exit", killOnExit));
+    const watch = (chunk: Buffer) => {
+      append(chunk);
+      if (booted) return;
+      // Only this process's output (a line may span chunks).
+      mine = (mine + chunk.toString()).slice(-10_000);
+      booted = /containerd successfully booted/.test(mine);
+    };
+    proc.stdout?.on("data", watch);
+    proc.stderr?.on("data", watch);
+    const started = Date.now();
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`containerd exited early:\n${output.slice(-4000)}`);
+      if (booted && existsSync(socket) && (await canConnect(socket))) break;
+      if (Date.now() - started > limitMs) throw new Error(`containerd did not serve ${socket} within ${limitMs} ms:\n${output.slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const kill = async () => {
+    const proc = child;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    proc.kill("SIGKILL");
+    await exited;
+  };
+
+  const restart = async ({ startMs: limitMs = startMs }: { startMs?: number } = {}) => {
+    await kill();
+    await launch(limitMs);
+  };
+
   try {
     const { blobs, tags } = await buildImages(join(dir, "image"));
     registry = await startRegistry(blobs, tags);
     await mkdir(join(dir, "cni-bin"));
     await mkdir(join(dir, "cni-conf"));
-    const config = join(dir, "config.toml");
     await writeFile(config, configToml(dir, (registry.address() as AddressInfo).port));
-    child = spawn("containerd", ["--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-    const append = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.length > 200_000) output = output.slice(-100_000);
-    };
-    // Never leave containerd behind when the test process exits without calling stop().
-    const killOnExit = () => child?.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    child.once("exit", () => process.off("exit", killOnExit));
-    child.stdout?.on("data", append);
-    child.stderr?.on("data", append);
-    const started = Date.now();
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`containerd exited early:\n${output.slice(-4000)}`);
-      if (existsSync(socket) && (await canConnect(socket)) && /containerd successfully booted/.test(output)) break;
-      if (Date.now() - started > startMs) throw new Error(`containerd did not serve ${socket} within ${startMs} ms:\n${output.slice(-4000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await launch(startMs);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoint: `unix://${socket}`, socket, cgroupParent, log: () => output, stop };
+  return { endpoint: `unix://${socket}`, socket, cgroupParent, log: () => output, kill, restart, stop };
 }

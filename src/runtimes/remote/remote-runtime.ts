@@ -119,7 +119,7 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
           try {
             return await (calls[key](request, callOptions(method, ctx, fallbackMs)) as Promise<Message>);
           } catch (err) {
-            throw fromUpstreamFailure(err, endpoint);
+            throw fromUpstreamFailure(err, endpoint, ctx.signal.aborted);
           }
         };
       }

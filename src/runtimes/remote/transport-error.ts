@@ -27,9 +27,16 @@ export function nodeErrorOf(err: unknown): { code: string; syscall?: string } | 
 /**
  * Map a failed upstream call: a transport failure becomes
  * `runtime endpoint unix:///x.sock is unavailable: connect ECONNREFUSED`;
- * everything else is returned as it is.
+ * everything else is returned as it is. A `canceled` the client did not ask
+ * for (`clientCanceled` false) means the runtime reset the stream or went
+ * away mid-call — also `unavailable`, so clients retry instead of giving up.
  */
-export function fromUpstreamFailure(err: unknown, endpoint: string): unknown {
+export function fromUpstreamFailure(err: unknown, endpoint: string, clientCanceled = false): unknown {
+  if (err instanceof ConnectError && err.code === Code.Canceled && !clientCanceled) {
+    return new CoreError("unavailable", `runtime endpoint ${endpoint} is unavailable: the call was cut off (${err.rawMessage})`, {
+      cause: err,
+    });
+  }
   const node = nodeErrorOf(err);
   if (node !== undefined) {
     const what = node.syscall === undefined ? node.code : `${node.syscall} ${node.code}`;

@@ -12,6 +12,7 @@ import type { Http2ServerRequest } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallContext } from "../core/call-context.js";
 import type { DualHandler } from "../http/http2-express.js";
+import { toWebHeaders } from "../http/web-headers.js";
 
 type Response = Parameters<DualHandler>[1];
 
@@ -53,15 +54,7 @@ export class LazyCallContext implements CallContext {
   }
 
   get headers(): Headers {
-    if (this.cachedHeaders === undefined) {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(this.req.headers)) {
-        if (name.startsWith(":") || value === undefined) continue;
-        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-        else headers.set(name, value);
-      }
-      this.cachedHeaders = headers;
-    }
+    this.cachedHeaders ??= toWebHeaders(this.req);
     return this.cachedHeaders;
   }
 

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallContext } from "../../core/call-context.js";
+import { toWebHeaders } from "../web-headers.js";
 
 /** A request as express hands it over, on HTTP/1.1 or HTTP/2. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -31,15 +32,4 @@ export function createRestCallContext(
     if (!res.writableEnded) controller.abort(new ConnectError("client closed the request", Code.Canceled));
   });
   return { signal: controller.signal, deadline: undefined, headers: toWebHeaders(req) };
-}
-
-/** Copy request headers into web Headers, leaving out HTTP/2 pseudo-headers (`:path`, …). */
-export function toWebHeaders(req: AnyRequest): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
-  return headers;
 }

@@ -26,6 +26,7 @@ import { createRemoteRuntime } from "../../src/runtimes/remote/index.js";
 import { type CliServer, startCliServer } from "../helpers/cli-process.js";
 import { curlJson, runCurl } from "../helpers/curl.js";
 import { makeTempDir } from "../helpers/start-gateway.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { createFixture } from "./contract-fixture.js";
 import { runCoreContract } from "./runtime-core.contract.js";
 
@@ -178,7 +179,17 @@ describe("remote core", () => {
     assert.match(err.message, new RegExp(`^runtime endpoint unix://${upstreamSocket} is unavailable: `));
     assert.ok(ms < 2000, `took ${ms} ms`);
     upstream = await startUpstream();
-    assert.equal((await core.version(create(VersionRequestSchema, {}), ctx)).runtimeName, "cri-gateway-memory");
+    // The core redials in the background (100 ms, then backoff); until then calls fail fast.
+    const version = await waitFor(
+      "the remote core to reconnect",
+      () =>
+        core.version(create(VersionRequestSchema, {}), ctx).catch((e: unknown) => {
+          assert.ok(e instanceof CoreError && e.kind === "unavailable", String(e));
+          return undefined;
+        }),
+      { timeoutMs: 2000 },
+    );
+    assert.equal(version.runtimeName, "cri-gateway-memory");
     assert.deepEqual(await core.health(), { ready: true });
   });
 

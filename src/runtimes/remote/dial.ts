@@ -1,10 +1,11 @@
 /**
  * Dials an upstream CRI runtime: a connect-node gRPC transport over HTTP/2,
- * on a unix socket (Node's http2 `createConnection`) or TCP. The session
- * manager redials on the next call after the connection fails, so the
- * gateway recovers when the runtime comes back.
+ * on a unix socket (Node's http2 `createConnection`) or TCP, and a plain
+ * connect probe that tells whether anything listens there. The session
+ * manager redials on the next call after the connection fails;
+ * connection-state.ts decides when calls may try again.
  */
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import type { Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import type { Endpoint } from "./endpoint.js";
@@ -24,6 +25,9 @@ export interface DialOptions {
   readonly connectTimeoutMs: number;
 }
 
+const connectTo = (endpoint: Endpoint): Socket =>
+  endpoint.kind === "unix" ? netConnect(endpoint.path) : netConnect(endpoint.port, endpoint.host);
+
 /** Build a gRPC transport to `endpoint`. Nothing is dialed until the first call. */
 export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: DialOptions): Dialed {
   // NOTE: for unix sockets the authority is only a label; createConnection
@@ -33,7 +37,7 @@ export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: 
   const session = new Http2SessionManager(
     baseUrl,
     { connectTimeoutMs, pingIntervalMs: 30_000 },
-    endpoint.kind === "unix" ? { createConnection: () => netConnect(endpoint.path) } : {},
+    endpoint.kind === "unix" ? { createConnection: () => connectTo(endpoint) } : {},
   );
   const transport = createGrpcTransport({
     baseUrl,
@@ -42,4 +46,37 @@ export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: 
     writeMaxBytes: maxMessageBytes,
   });
   return { transport, close: () => session.abort() };
+}
+
+/**
+ * Connect to `endpoint` and hang up at once: resolves when something
+ * accepts the connection, rejects with the socket error (`ECONNREFUSED`,
+ * `ENOENT`, ...) or, after `timeoutMs`, with an `ETIMEDOUT` error whose
+ * syscall is `connect`. No HTTP/2 or CRI traffic is sent. Aborting `signal`
+ * rejects at once and closes the socket.
+ */
+export function probeEndpoint(endpoint: Endpoint, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const socket = connectTo(endpoint);
+    const finish = (err?: unknown) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      socket.destroy();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = () => finish(signal?.reason);
+    const timer = setTimeout(
+      () => finish(Object.assign(new Error("connect timed out"), { code: "ETIMEDOUT", syscall: "connect" })),
+      timeoutMs,
+    );
+    timer.unref();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("connect", () => finish());
+    socket.once("error", (err) => finish(err));
+  });
 }

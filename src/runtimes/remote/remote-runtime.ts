@@ -12,10 +12,12 @@ import { type CallContext, remainingMs } from "../../core/call-context.js";
 import { CoreError } from "../../core/core-error.js";
 import type { CoreOptions } from "../../core/registry.js";
 import type { CoreHealth, RuntimeCore } from "../../core/runtime-core.js";
-import { type Dialed, dial } from "./dial.js";
-import { parseEndpoint } from "./endpoint.js";
+import { defaultReconnectInitialMs, defaultReconnectMaxMs } from "./backoff.js";
+import { type ConnectionState, createConnectionState } from "./connection-state.js";
+import { type Dialed, dial, probeEndpoint } from "./dial.js";
+import { type Endpoint, parseEndpoint } from "./endpoint.js";
 import { defaultEventsPollMs, withFallbacks } from "./fallbacks.js";
-import { fromUpstreamFailure, nodeErrorOf } from "./transport-error.js";
+import { nodeErrorOf } from "./transport-error.js";
 
 /** The kubelet's default deadline for runtime calls (2 minutes). */
 export const defaultTimeoutMs = 2 * 60_000;
@@ -43,9 +45,19 @@ type AnyClient = Record<string, (request: Message, options: object) => unknown>;
  *   Stream* fallbacks read a List* answer bigger than one client message
  * - `events-poll-ms`: interval of the GetContainerEvents poll synthesized
  *   for upstreams that lack it (default 1000); see fallbacks.ts
+ * - `connect-timeout-ms`: how long establishing a connection may take
+ *   (default 5000)
+ * - `reconnect-initial-ms`, `reconnect-max-ms`: the redial backoff once an
+ *   endpoint is down (default 100 ms, growing ×1.6 with ±20% jitter, at most
+ *   1000 ms); see connection-state.ts
  *
- * Nothing is dialed until the first call; a call made after the upstream
- * came back dials again. Throws CoreError("invalid_argument") for bad settings.
+ * Nothing is dialed until the first call. When dialing an endpoint fails it
+ * is down: calls to it fail at once with `unavailable` naming the endpoint
+ * (`runtime endpoint unix:///x.sock is unavailable: connect ECONNREFUSED
+ * (reconnecting, next attempt in 160 ms)`), health() reports not ready
+ * without waiting, and a background connect probe redials with backoff until
+ * the upstream is back. The runtime and image endpoints are tracked apart.
+ * Throws CoreError("invalid_argument") for bad settings.
  */
 export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   const { settings } = options;
@@ -59,6 +71,8 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   const pullTimeoutMs = positiveSetting(settings, "pull-timeout-ms", defaultPullTimeoutMs);
   const connectTimeoutMs = positiveSetting(settings, "connect-timeout-ms", defaultConnectTimeoutMs);
   const eventsPollMs = positiveSetting(settings, "events-poll-ms", defaultEventsPollMs);
+  const reconnectInitialMs = positiveSetting(settings, "reconnect-initial-ms", defaultReconnectInitialMs);
+  const reconnectMaxMs = positiveSetting(settings, "reconnect-max-ms", defaultReconnectMaxMs);
   const forwarded = new Set<string>([
     ...alwaysForwardedHeaders,
     ...(settings["forward-headers"] ?? "")
@@ -71,6 +85,15 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   const dialOptions = { maxMessageBytes: upstreamMaxBytes, connectTimeoutMs };
   const runtimeDial = dial(runtimeEndpoint, dialOptions);
   const imageDial: Dialed = imageEndpoint === runtimeEndpoint ? runtimeDial : dial(imageEndpoint, dialOptions);
+  const track = (endpoint: Endpoint): ConnectionState =>
+    createConnectionState({
+      endpoint: endpoint.text,
+      probe: (signal) => probeEndpoint(endpoint, connectTimeoutMs, signal),
+      initialMs: reconnectInitialMs,
+      maxMs: reconnectMaxMs,
+    });
+  const runtimeLink = track(runtimeEndpoint);
+  const imageLink = imageEndpoint === runtimeEndpoint ? runtimeLink : track(imageEndpoint);
   const runtimeClient = createClient(RuntimeService, runtimeDial.transport);
   const imageClient = createClient(ImageService, imageDial.transport);
 
@@ -93,11 +116,11 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   };
 
   const core: Record<string, unknown> = { name: "remote" };
-  const services: [DescService, Client<DescService>, string][] = [
-    [RuntimeService, runtimeClient as Client<DescService>, runtimeEndpoint.text],
-    [ImageService, imageClient as Client<DescService>, imageEndpoint.text],
+  const services: [DescService, Client<DescService>, ConnectionState][] = [
+    [RuntimeService, runtimeClient as Client<DescService>, runtimeLink],
+    [ImageService, imageClient as Client<DescService>, imageLink],
   ];
-  for (const [service, client, endpoint] of services) {
+  for (const [service, client, link] of services) {
     const calls = client as unknown as AnyClient;
     for (const method of service.methods) {
       const key = method.localName;
@@ -105,21 +128,23 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
         // Streams (events, Stream* lists) are bounded only by the client's
         // own deadline: GetContainerEvents is meant to stay open.
         core[key] = async function* (request: Message, ctx: CallContext) {
+          link.requireUp();
           try {
             yield* calls[key](request, callOptions(method, ctx, undefined)) as AsyncIterable<Message>;
           } catch (err) {
             // The contract: a stream ends (not fails) when ctx.signal aborts.
             if (ctx.signal.aborted) return;
-            throw fromUpstreamFailure(err, endpoint);
+            throw link.failed(err, false);
           }
         };
       } else {
         const fallbackMs = method === ImageService.method.pullImage ? pullTimeoutMs : timeoutMs;
         core[key] = async (request: Message, ctx: CallContext) => {
+          link.requireUp();
           try {
             return await (calls[key](request, callOptions(method, ctx, fallbackMs)) as Promise<Message>);
           } catch (err) {
-            throw fromUpstreamFailure(err, endpoint, ctx.signal.aborted);
+            throw link.failed(err, ctx.signal.aborted);
           }
         };
       }
@@ -127,10 +152,13 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   }
 
   core.health = async (): Promise<CoreHealth> => {
+    const down = runtimeLink.health() ?? imageLink.health();
+    if (down !== undefined) return down;
     try {
       await runtimeClient.version({ version: "v1" }, { timeoutMs: healthTimeoutMs });
       return { ready: true };
     } catch (err) {
+      runtimeLink.failed(err, false);
       // Only the endpoint and a code: never upstream wording, paths or causes.
       const code = nodeErrorOf(err)?.code ?? (err instanceof ConnectError ? Code[err.code] : "error");
       return { ready: false, message: `runtime endpoint ${runtimeEndpoint.text} is not ready: ${code}` };
@@ -141,6 +169,8 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   core.close = async () => {
     if (closed) return;
     closed = true;
+    runtimeLink.close();
+    imageLink.close();
     runtimeDial.close();
     if (imageDial !== runtimeDial) imageDial.close();
   };

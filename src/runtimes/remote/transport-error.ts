@@ -24,6 +24,44 @@ export function nodeErrorOf(err: unknown): { code: string; syscall?: string } | 
   return undefined;
 }
 
+/** How a failed call shows that the connection to the upstream is lost; see {@link connectionLossOf}. */
+export interface ConnectionLoss {
+  /** For messages: `connect ECONNREFUSED`, `connect timed out`, `the call was cut off (...)`. */
+  readonly what: string;
+  /** For readiness: an errno-like code (`ECONNREFUSED`, `ETIMEDOUT`, `ECONNRESET`, ...). */
+  readonly code: string;
+  /**
+   * True when establishing a connection failed: the endpoint is down. False
+   * when an established connection broke (reset, GOAWAY, a stream cut off):
+   * the endpoint may be gone or may answer the next dial.
+   */
+  readonly dialing: boolean;
+}
+
+/** Errno codes that only dialing produces: nothing listens, or nothing can be reached. */
+const dialCodes = new Set(["ECONNREFUSED", "ENOENT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EACCES", "ENOTSOCK"]);
+
+/**
+ * Classify `err` from an upstream call: undefined for an answer of the
+ * upstream (or a cancel the client asked for, `clientCanceled`), otherwise
+ * what was lost. Only the errno code and syscall are kept, never upstream
+ * wording or paths.
+ */
+export function connectionLossOf(err: unknown, clientCanceled = false): ConnectionLoss | undefined {
+  if (err instanceof ConnectError && err.code === Code.Canceled && !clientCanceled) {
+    return { what: `the call was cut off (${err.rawMessage})`, code: "ECONNRESET", dialing: false };
+  }
+  const node = nodeErrorOf(err);
+  if (node !== undefined) {
+    const what = node.syscall === undefined ? node.code : `${node.syscall} ${node.code}`;
+    return { what, code: node.code, dialing: node.syscall === "connect" || dialCodes.has(node.code) };
+  }
+  if (err instanceof ConnectError && err.code === Code.Unavailable && /connection establishment timed out/.test(err.rawMessage)) {
+    return { what: "connect timed out", code: "ETIMEDOUT", dialing: true };
+  }
+  return undefined;
+}
+
 /**
  * Map a failed upstream call: a transport failure becomes
  * `runtime endpoint unix:///x.sock is unavailable: connect ECONNREFUSED`;
@@ -32,18 +70,7 @@ export function nodeErrorOf(err: unknown): { code: string; syscall?: string } | 
  * away mid-call — also `unavailable`, so clients retry instead of giving up.
  */
 export function fromUpstreamFailure(err: unknown, endpoint: string, clientCanceled = false): unknown {
-  if (err instanceof ConnectError && err.code === Code.Canceled && !clientCanceled) {
-    return new CoreError("unavailable", `runtime endpoint ${endpoint} is unavailable: the call was cut off (${err.rawMessage})`, {
-      cause: err,
-    });
-  }
-  const node = nodeErrorOf(err);
-  if (node !== undefined) {
-    const what = node.syscall === undefined ? node.code : `${node.syscall} ${node.code}`;
-    return new CoreError("unavailable", `runtime endpoint ${endpoint} is unavailable: ${what}`, { cause: err });
-  }
-  if (err instanceof ConnectError && err.code === Code.Unavailable && /connection establishment timed out/.test(err.rawMessage)) {
-    return new CoreError("unavailable", `runtime endpoint ${endpoint} is unavailable: connect timed out`, { cause: err });
-  }
-  return err;
+  const loss = connectionLossOf(err, clientCanceled);
+  if (loss === undefined) return err;
+  return new CoreError("unavailable", `runtime endpoint ${endpoint} is unavailable: ${loss.what}`, { cause: err });
 }

@@ -5,6 +5,7 @@
  */
 import type { ProfileResult } from "./profile.js";
 import type { ProtocolRow } from "./protocol.js";
+import type { RemotePath, RemoteResult, RemoteRow } from "./remote.js";
 import type { ScaleResult } from "./scale-child.js";
 import type { ServerKey } from "./server-process.js";
 import type { StartupResult } from "./startup.js";
@@ -201,6 +202,115 @@ export function profileLines(results: readonly ProfileResult[], count = 15): str
     ]);
   }
   return [...out, ...formatTable(rows)];
+}
+
+const remoteLabels: Record<RemotePath, string> = {
+  "direct-grpc": "direct gRPC (h2c)",
+  "gateway-grpc": "gateway gRPC (h2c)",
+  "gateway-connect-json": "gateway Connect JSON (h1)",
+  "go-gateway-json": "Go grpc-gateway JSON (h1)",
+};
+
+const us = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "-");
+const signedMs = (n: number) => (Number.isFinite(n) ? `${n < 0 ? "-" : "+"}${ms(Math.abs(n))}` : "-");
+
+/**
+ * Section D: one line per method and path. CPU columns are µs per request of
+ * each process; "added" is latency over the direct gRPC cell of the same method.
+ */
+export function remoteTable(result: RemoteResult): string[] {
+  const header = ["method", "path", "req/s", "p50/p99 ms", "containerd µs/req", "gateway µs/req", "Go gw µs/req", "added p50/p99 ms"];
+  const out: string[][] = [header];
+  for (const r of result.rows) {
+    const direct = result.rows.find((d) => d.method === r.method && d.path === "direct-grpc");
+    const added =
+      r.path === "direct-grpc" || direct === undefined ? "" : `${signedMs(r.p50Ms - direct.p50Ms)}/${signedMs(r.p99Ms - direct.p99Ms)}`;
+    out.push([
+      r.method,
+      remoteLabels[r.path],
+      `${kilo(r.reqPerSec)}${r.errors > 0 ? ` ERR${r.errors}` : ""}`,
+      `${ms(r.p50Ms)}/${ms(r.p99Ms)}`,
+      us(r.cpuUsPerReq.containerd),
+      r.path.startsWith("gateway") ? us(r.cpuUsPerReq.gateway) : "",
+      r.path === "go-gateway-json" ? us(r.cpuUsPerReq.goGateway) : "",
+      added,
+    ]);
+  }
+  return formatTable(out, new Set([2, 4, 5, 6]));
+}
+
+/** Section D ratio lines: what each gateway adds, and Connect JSON against the Go gateway. */
+export function remoteLines(result: RemoteResult): string[] {
+  const find = (m: string, p: RemotePath): RemoteRow | undefined => result.rows.find((r) => r.method === m && r.path === p);
+  const out: string[] = [];
+  for (const method of [...new Set(result.rows.map((r) => r.method))]) {
+    const direct = find(method, "direct-grpc");
+    const grpc = find(method, "gateway-grpc");
+    const json = find(method, "gateway-connect-json");
+    const go = find(method, "go-gateway-json");
+    const parts: string[] = [];
+    if (grpc !== undefined && direct !== undefined) {
+      parts.push(
+        `gateway gRPC adds ${us(grpc.cpuUsPerReq.gateway)} µs CPU/req (${ratio(grpc.cpuUsPerReq.gateway / direct.cpuUsPerReq.containerd)} containerd's own ${us(direct.cpuUsPerReq.containerd)}), ` +
+          `req/s ${ratio(grpc.reqPerSec / direct.reqPerSec)} of direct`,
+      );
+    }
+    if (json !== undefined && go !== undefined) {
+      parts.push(
+        `Connect JSON/Go gateway: req/s ${ratio(json.reqPerSec / go.reqPerSec)}, own CPU/req ${ratio(json.cpuUsPerReq.gateway / go.cpuUsPerReq.goGateway)}`,
+      );
+    }
+    if (parts.length > 0) out.push(`${method}: ${parts.join("; ")}`);
+  }
+  const foreign = result.rows.map((r) => r.foreignCpuShare).sort((a, b) => a - b);
+  if (foreign.length > 0) {
+    out.push(
+      `other processes on the server core: median ${((foreign[foreign.length >> 1] ?? Number.NaN) * 100).toFixed(0)}%, ` +
+        `max ${((foreign.at(-1) ?? Number.NaN) * 100).toFixed(0)}% of wall time`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Section D goals: the gateway adds ≤ 100 µs CPU per Version over gRPC; for
+ * ListContainers over gRPC it adds at most containerd's own CPU/req (direct
+ * cell); Connect JSON serves ≥ 1.5× the Go gateway's req/s for both methods.
+ */
+export function remoteGoals(result: RemoteResult): GoalResult[] {
+  const find = (m: string, p: RemotePath) => result.rows.find((r) => r.method === m && r.path === p);
+  const goals: GoalResult[] = [];
+  const version = find("Version", "gateway-grpc");
+  if (version !== undefined) {
+    const added = version.cpuUsPerReq.gateway;
+    goals.push({ goal: "D1 gateway adds <= 100 µs CPU per Version over gRPC", measured: `${us(added)} µs/req`, pass: added <= 100 });
+  }
+  const list = find("ListContainers", "gateway-grpc");
+  const listDirect = find("ListContainers", "direct-grpc");
+  if (list !== undefined && listDirect !== undefined) {
+    const added = list.cpuUsPerReq.gateway;
+    const own = listDirect.cpuUsPerReq.containerd;
+    goals.push({
+      goal: "D2 gateway adds <= containerd's own CPU per ListContainers over gRPC",
+      measured: `${us(added)} vs ${us(own)} µs/req (${ratio(added / own)})`,
+      pass: added <= own,
+    });
+  }
+  const cells = ["Version", "ListContainers"].flatMap((m) => {
+    const json = find(m, "gateway-connect-json");
+    const go = find(m, "go-gateway-json");
+    return json === undefined || go === undefined ? [] : [{ m, r: json.reqPerSec / go.reqPerSec, json, go }];
+  });
+  if (cells.length > 0) {
+    goals.push({
+      goal: "D3 Connect JSON through the gateway >= 1.5× the Go grpc-gateway's req/s (Version and ListContainers)",
+      measured: cells.map((c) => `${c.m} ${ratio(c.r)} (${kilo(c.json.reqPerSec)} vs ${kilo(c.go.reqPerSec)})`).join(", "),
+      pass: cells.length === 2 && cells.every((c) => c.r >= 1.5),
+    });
+  }
+  const errors = result.rows.reduce((n, r) => n + r.errors, 0);
+  if (errors > 0) goals.push({ goal: "D0 every loaded request succeeded", measured: `${errors} failed or non-2xx`, pass: false });
+  return goals;
 }
 
 /** One line per goal. */

@@ -4,8 +4,10 @@
  *   B  memory runtime at 100k containers
  *   C  start to ready and idle RSS
  *   P  CPU profiles of the gateway serving Version (Connect JSON and gRPC)
+ *   D  in front of containerd: direct gRPC vs the gateway (gRPC, Connect JSON) vs a Go grpc-gateway
  *
- * Flags: --sections A,B,C,P  --seconds N (per measurement, default 3)
+ * Sections are chosen with --sections A,D or as arguments (`npm run bench -- D`).
+ * Flags: --sections A,B,C,P,D  --seconds N (per measurement, default 3)
  *        --warmup N (default 1, first round only)  --rounds N (default 3; best round per cell)
  *        --quick (1 s measurements, 1k pods: a smoke run)  --keep-profiles DIR
  *        --json (JSON on stdout; the table goes to stderr)
@@ -27,19 +29,24 @@ import {
   profileLines,
   protocolGoals,
   protocolTable,
+  remoteGoals,
+  remoteLines,
+  remoteTable,
   scaleGoals,
   scaleLines,
   startupGoals,
   startupLines,
 } from "./report.js";
+import { type RemoteResult, runRemoteBench } from "./remote.js";
 import { runScaleBench } from "./scale.js";
 import type { ScaleResult } from "./scale-child.js";
 import type { ServerKey } from "./server-process.js";
 import { type StartupResult, ensureBuilt, measureStartup, repoRoot } from "./startup.js";
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
-    sections: { type: "string", default: "A,B,C,P" },
+    sections: { type: "string", default: "A,B,C,P,D" },
     seconds: { type: "string" },
     warmup: { type: "string" },
     rounds: { type: "string" },
@@ -48,7 +55,18 @@ const { values } = parseArgs({
     "keep-profiles": { type: "string" },
   },
 });
-const sections = new Set(values.sections.toUpperCase().split(",").map((s) => s.trim()));
+const sections = new Set(
+  (positionals.length > 0 ? positionals.join(",") : values.sections)
+    .toUpperCase()
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== ""),
+);
+const unknownSections = [...sections].filter((s) => !["A", "B", "C", "P", "D"].includes(s));
+if (unknownSections.length > 0) {
+  process.stderr.write(`bench: unknown section(s) ${unknownSections.join(", ")}; choose from A, B, C, P, D\n`);
+  process.exit(2);
+}
 const seconds = Number(values.seconds ?? (values.quick ? 1 : 3));
 const warmupSeconds = Number(values.warmup ?? 1);
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
@@ -63,7 +81,7 @@ for (const [flag, n] of [["--seconds", seconds], ["--warmup", warmupSeconds], ["
 const print = (line = "") => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`  … ${line}\n`);
 
-if ((sections.has("A") || sections.has("P")) && findH2load() === undefined) {
+if ((sections.has("A") || sections.has("P") || sections.has("D")) && findH2load() === undefined) {
   process.stderr.write(
     "bench: h2load is not installed. It comes with nghttp2's client tools:\n" +
       "  sudo apt-get install nghttp2-client      (Debian/Ubuntu)\n" +
@@ -79,7 +97,7 @@ try {
   progress("taskset failed; figures will be noisier");
 }
 
-if (sections.has("A") || sections.has("B") || sections.has("P")) {
+if (sections.has("A") || sections.has("B") || sections.has("P") || sections.has("D")) {
   progress("compiling bench servers and gateway sources with tsc into bench/.build");
   buildForBench(progress);
 }
@@ -94,6 +112,7 @@ const json: {
   scale?: ScaleResult;
   startup?: StartupResult[];
   profiles?: ProfileResult[];
+  remote?: RemoteResult;
   goals: GoalResult[];
 } = { goals };
 
@@ -161,6 +180,28 @@ try {
     }
     json.profiles = profiles;
     for (const line of profileLines(profiles)) print(`   ${line}`);
+  }
+
+  if (sections.has("D")) {
+    print();
+    print(
+      `D. In front of containerd — ${inFlight} in flight (gRPC: 1 h2c conn × ${inFlight} streams; JSON: ${inFlight} HTTP/1.1 keep-alive conns), ` +
+        `${seconds} s per cell after ${warmupSeconds} s warm-up, best of ${rounds} interleaved round(s)`,
+    );
+    print("   containerd 1.6 (runc) with 1 host-network pod and 50 created containers; CPU = utime+stime from /proc per request");
+    const remote = await runRemoteBench({ seconds, warmupSeconds, rounds, tmpDir, progress });
+    json.remote = remote;
+    if (remote.skipped !== undefined) {
+      print(`   SKIP  ${remote.skipped}`);
+    } else {
+      print(`   pinned: ${remote.pinning}`);
+      for (const line of remoteTable(remote)) print(`   ${line}`);
+      for (const line of remoteLines(remote)) print(`   ${line}`);
+      if (remote.goGatewaySkipped !== undefined) print(`   SKIP  Go grpc-gateway column and goal D3: ${remote.goGatewaySkipped}`);
+      const found = remoteGoals(remote);
+      goals.push(...found);
+      for (const line of goalLines(found)) print(`   ${line}`);
+    }
   }
 
   print();

@@ -15,6 +15,7 @@ import { log } from "./observability/logger.js";
 import { type Serving, serve } from "./server/index.js";
 import { createUnaryFastPath } from "./protocol/index.js";
 import { createRoutes } from "./services/routes.js";
+import { createStreamingProxy, createUpgradeRouter } from "./streaming/index.js";
 import { gatewayVersion } from "./version.js";
 
 /** The kubelet's default gRPC message limit; large lists need it. */
@@ -51,6 +52,11 @@ export interface GatewayOptions {
   allowedHosts?: readonly string[];
   /** Most connections open at once per listener. Default 1024. */
   maxConnections?: number;
+  /**
+   * How long a proxied Exec/Attach/PortForward URL stays valid, for cores
+   * that do not serve streams themselves. Default 60 s.
+   */
+  streamTokenTtlMs?: number;
 }
 
 /** A running gateway. */
@@ -79,6 +85,7 @@ export async function startGateway({
   graceMs = defaultGraceMs,
   allowedHosts,
   maxConnections,
+  streamTokenTtlMs,
 }: GatewayOptions): Promise<Gateway> {
   if (tcp === undefined && socket === undefined) {
     throw new Error("nothing to listen on: give a TCP address, a unix socket, or both");
@@ -87,7 +94,12 @@ export async function startGateway({
   const gatewayUrl = () => serving?.tcp?.url ?? "http://localhost";
   const rawCore =
     givenCore ?? (await loadCore(runtime, { gatewayUrl, maxMessageBytes, settings: coreSettings }));
-  const core = interceptCore(rawCore, interceptors);
+  // A core that serves Exec/Attach/PortForward itself (memory) answers with
+  // gateway URLs already; for any other, the gateway swaps the runtime's
+  // URLs for its own and proxies them.
+  const proxy = rawCore.streaming === undefined ? createStreamingProxy({ gatewayUrl, ttlMs: streamTokenTtlMs }) : undefined;
+  const core = interceptCore(proxy === undefined ? rawCore : proxy.wrap(rawCore), interceptors);
+  const upgrade = createUpgradeRouter(proxy?.server ?? (rawCore.streaming as NonNullable<RuntimeCore["streaming"]>));
 
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
@@ -116,6 +128,7 @@ export async function startGateway({
   try {
     serving = await serve({
       handler,
+      upgrade,
       tcp,
       allowedHosts,
       maxConnections,

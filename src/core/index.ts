@@ -13,6 +13,7 @@ export type {
   RuntimeCore,
   RuntimeMethods,
   StatsManager,
+  StreamingServer,
   Versioner,
 } from "./runtime-core.js";
 export { type CallContext, createCallContext, remainingMs } from "./call-context.js";

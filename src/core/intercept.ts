@@ -41,6 +41,9 @@ export function interceptCore(core: RuntimeCore, interceptors: readonly CoreInte
     name: core.name,
     health: () => core.health(),
     close: () => core.close(),
+    // Streaming sessions were authorized by the Exec/Attach/PortForward call
+    // that created their token, which went through the chain.
+    streaming: core.streaming,
   };
   const target = core as unknown as Record<string, (req: Message, ctx: CallContext) => unknown>;
   for (const service of [RuntimeService, ImageService] as DescService[]) {

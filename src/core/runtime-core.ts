@@ -12,7 +12,10 @@ import type {
   DescMethodUnary,
   MessageShape,
 } from "@bufbuild/protobuf";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import type { ImageService, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
+import type { StreamRoute } from "../streaming/stream-route.js";
 import type { CallContext } from "./call-context.js";
 
 /**
@@ -121,4 +124,22 @@ export interface RuntimeCore extends RuntimeMethods, ImageMethods {
   health(): Promise<CoreHealth>;
   /** Release resources and end open streams. Idempotent. */
   close(): Promise<void>;
+  /**
+   * For a core that serves Exec/Attach/PortForward sessions itself: it
+   * answers those RPCs with URLs on the gateway (`/stream/<kind>/<token>`)
+   * and serves the upgrade requests made to them. Leave it out and the
+   * gateway proxies the URLs the core returns instead.
+   */
+  readonly streaming?: StreamingServer;
+}
+
+/** Serves the HTTP/1.1 upgrade requests made to a core's streaming URLs. */
+export interface StreamingServer {
+  /**
+   * Serve one upgrade request for `route`. The socket is the client's raw
+   * connection (already past the request head; `head` holds any bytes read
+   * beyond it): answer on it — a 101 and the stream, or an HTTP error — and
+   * close it when done. Must not throw.
+   */
+  handleUpgrade(route: StreamRoute, request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }

@@ -61,6 +61,14 @@ export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, m
 
   router.get("/v1/events", createSseEventsHandler({ core, heartbeatMs: sseHeartbeatMs, shutdownSignal }));
   router.use(createRestRouter({ core, maxBodyBytes }));
+  // Streaming URLs are served on HTTP/1.1 upgrades (src/streaming); a plain
+  // request, or one over HTTP/2, lands here and must not use up the token.
+  router.all("/stream/{*rest}", (req: Request, res: Response) => {
+    res.status(400).json({
+      code: "invalid_argument",
+      message: `${req.path} is a streaming URL: connect with an HTTP/1.1 upgrade to websocket (v5.channel.k8s.io or v4.channel.k8s.io) or SPDY/3.1`,
+    });
+  });
 
   router.use((req: Request, res: Response) => {
     res.status(404).json({ code: "not_found", message: `no route for ${req.method} ${req.path}` });

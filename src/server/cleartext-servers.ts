@@ -12,7 +12,8 @@ import { createAuthorityFixStream } from "./authority-fix.js";
 import type { ConnectionTracker } from "./connection-tracker.js";
 import { defaultHeaderTableSize, defaultMaxHeaderListSize } from "./header-block.js";
 import { createHttp2Settings } from "./limits.js";
-import type { RequestHandler, ServerLogger } from "./serve-options.js";
+import { declineUpgrade } from "./decline-upgrade.js";
+import type { RequestHandler, ServerLogger, UpgradeHandler } from "./serve-options.js";
 import { sniffProtocol } from "./sniff.js";
 
 /** Accepts cleartext connections for one listener of one `serve()` call. */
@@ -34,6 +35,7 @@ export type Http1TimeoutOptions = Pick<http.ServerOptions, "headersTimeout" | "r
  */
 export function createCleartextServers({
   handler,
+  upgrade,
   tracker,
   logger,
   maxHeaderBytes,
@@ -41,6 +43,7 @@ export function createCleartextServers({
   http1Timeouts = {},
 }: {
   handler: RequestHandler;
+  upgrade?: UpgradeHandler;
   tracker: ConnectionTracker;
   logger: ServerLogger;
   maxHeaderBytes?: number;
@@ -55,6 +58,11 @@ export function createCleartextServers({
   // Track before the handler runs, so a request knows it arrived while closing.
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => tracker.addHttp1Request(req.socket, res));
   h1.on("request", handler);
+  if (upgrade !== undefined) {
+    h1.on("upgrade", (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => h1.emit("connection", again));
+    });
+  }
   // NOTE: this server never listens. Node starts its per-server connection
   // list, which enforces headersTimeout and requestTimeout against slow
   // clients, on 'listening', so we emit it once, before any connection

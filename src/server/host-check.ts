@@ -7,7 +7,7 @@
  * permissions protect it, and CRI clients send odd authorities there.
  */
 import net from "node:net";
-import type { RequestHandler } from "./serve-options.js";
+import type { RequestHandler, UpgradeHandler } from "./serve-options.js";
 
 /** The status of a refused request: the connection does not serve that origin (RFC 9110 §15.5.20). */
 export const statusMisdirectedRequest = 421;
@@ -65,6 +65,8 @@ export interface HostGuard {
   setBoundAddress(address: string): void;
   /** `handler` with the check in front: refused requests get 421 and never reach it. */
   wrap(handler: RequestHandler): RequestHandler;
+  /** The same check in front of an upgrade handler; a refused upgrade gets 421 and the connection is closed. */
+  wrapUpgrade(upgrade: UpgradeHandler): UpgradeHandler;
 }
 
 /**
@@ -92,6 +94,16 @@ export function createHostGuard({ allowedHosts }: { allowedHosts?: readonly stri
     return host !== undefined && (names.has(host) || isLoopbackHost(host));
   };
 
+  /** The JSON error body for a refused host, or undefined when it is allowed. */
+  const refusalOf = (value: string | undefined): string | undefined => {
+    if (isAllowed(value)) return undefined;
+    const host = value === undefined ? "" : (parseHostname(value) ?? value);
+    return JSON.stringify({
+      code: "permission_denied",
+      message: `host "${host}" is not allowed; start the gateway with --allowed-host ${host} to allow it`,
+    });
+  };
+
   return {
     setBoundAddress(address) {
       checking = restrictEverywhere || isLoopbackHost(address);
@@ -101,17 +113,23 @@ export function createHostGuard({ allowedHosts }: { allowedHosts?: readonly stri
         if (!checking) return handler(req, res);
         const headers = req.headers as Record<string, string | string[] | undefined>;
         const authority = req.httpVersionMajor >= 2 ? (headers[":authority"] ?? headers.host) : headers.host;
-        const value = typeof authority === "string" ? authority : undefined;
-        if (isAllowed(value)) return handler(req, res);
-        const host = value === undefined ? "" : (parseHostname(value) ?? value);
-        const body = JSON.stringify({
-          code: "permission_denied",
-          message: `host "${host}" is not allowed; start the gateway with --allowed-host ${host} to allow it`,
-        });
+        const refusal = refusalOf(typeof authority === "string" ? authority : undefined);
+        if (refusal === undefined) return handler(req, res);
         res.statusCode = statusMisdirectedRequest;
         res.setHeader("content-type", "application/json");
-        res.setHeader("content-length", Buffer.byteLength(body));
-        res.end(body);
+        res.setHeader("content-length", Buffer.byteLength(refusal));
+        res.end(refusal);
+      };
+    },
+    wrapUpgrade(upgrade) {
+      return function hostCheckedUpgrade(req, socket, head) {
+        const refusal = checking ? refusalOf(req.headers.host) : undefined;
+        if (refusal === undefined) return upgrade(req, socket, head);
+        socket.end(
+          `HTTP/1.1 ${statusMisdirectedRequest} Misdirected Request\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(refusal)}\r\nconnection: close\r\n\r\n${refusal}`,
+        );
+        return true;
       };
     },
   };

@@ -4,7 +4,7 @@
  * graceful close.
  */
 export { serve } from "./serve.js";
-export type { RequestHandler, ServeOptions, Serving, ServerLogger, TlsOptions } from "./serve-options.js";
+export type { RequestHandler, ServeOptions, Serving, ServerLogger, TlsOptions, UpgradeHandler } from "./serve-options.js";
 
 // For other listeners and tests; not needed to run the gateway.
 export { createAuthorityFixStream, createAuthorityRewriter, isValidAuthority } from "./authority-fix.js";

@@ -2,6 +2,7 @@
  * The types of `serve()`: what a caller passes in and what it gets back.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Logger } from "../observability/logger.js";
 
@@ -14,6 +15,13 @@ export type RequestHandler = (
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
 ) => void;
+
+/**
+ * Takes an HTTP/1.1 upgrade request off the server. Return true when it has
+ * answered on the socket; false declines the upgrade, and the request is
+ * then served by the {@link RequestHandler} as a plain HTTP/1.1 request.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 /** Where the listeners report connection-level trouble. Messages never carry header values. */
 export type ServerLogger = Pick<Logger, "debug" | "warn">;
@@ -34,6 +42,12 @@ export interface TlsOptions {
 export interface ServeOptions {
   /** Answers every request on every listener and protocol. */
   handler: RequestHandler;
+  /**
+   * Takes HTTP/1.1 upgrade requests (the streaming endpoint). Without it,
+   * and for upgrades it declines, the upgrade offer is ignored and the
+   * request goes to `handler`. TCP upgrades pass the Host check first.
+   */
+  upgrade?: UpgradeHandler;
   /**
    * TCP listener. Without `tls` it speaks HTTP/1.1 and cleartext HTTP/2
    * (prior knowledge) on the same port. Port 0 picks a free port; read the

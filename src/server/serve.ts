@@ -10,7 +10,7 @@ import type { CleartextServers } from "./cleartext-servers.js";
 import { createConnectionTracker, defaultServerGraceMs } from "./connection-tracker.js";
 import { createHostGuard, exposureWarning } from "./host-check.js";
 import { defaultMaxConnections } from "./limits.js";
-import type { RequestHandler, ServeOptions, ServerLogger, Serving } from "./serve-options.js";
+import type { RequestHandler, ServeOptions, ServerLogger, Serving, UpgradeHandler } from "./serve-options.js";
 import { createTlsServer } from "./tls-server.js";
 import { defaultSocketMode, listenOnSocket, prepareSocketPath, removeSocketFile } from "./unix-socket.js";
 import type { SocketFileIdentity } from "./unix-socket.js";
@@ -41,6 +41,7 @@ import type { SocketFileIdentity } from "./unix-socket.js";
 export async function serve(options: ServeOptions): Promise<Serving> {
   const {
     handler,
+    upgrade,
     tcp,
     socket,
     tls,
@@ -71,8 +72,19 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     await Promise.all(stopped);
     for (const servers of cleartextServers) servers.close();
   };
-  const createCleartextListener = (listenerHandler: RequestHandler, fixAuthority: boolean) => {
-    const servers = createCleartextServers({ handler: listenerHandler, tracker, logger, maxHeaderBytes, fixAuthority });
+  const createCleartextListener = (
+    listenerHandler: RequestHandler,
+    listenerUpgrade: UpgradeHandler | undefined,
+    fixAuthority: boolean,
+  ) => {
+    const servers = createCleartextServers({
+      handler: listenerHandler,
+      upgrade: listenerUpgrade,
+      tracker,
+      logger,
+      maxHeaderBytes,
+      fixAuthority,
+    });
     cleartextServers.push(servers);
     return createPlainListener((conn) => servers.accept(conn));
   };
@@ -81,9 +93,10 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (tcp) {
       // Only TCP is checked: the unix socket is guarded by its file mode.
       const tcpHandler = hostGuard.wrap(handler);
+      const tcpUpgrade = upgrade === undefined ? undefined : hostGuard.wrapUpgrade(upgrade);
       const server = tls
-        ? createTlsServer({ handler: tcpHandler, tls, tracker, logger, maxHeaderBytes })
-        : createCleartextListener(tcpHandler, false);
+        ? createTlsServer({ handler: tcpHandler, upgrade: tcpUpgrade, tls, tracker, logger, maxHeaderBytes })
+        : createCleartextListener(tcpHandler, tcpUpgrade, false);
       listeners.push(server);
       watchListener(server, maxConnections, logger);
       await listenOnTcp(server, tcp.host, tcp.port);
@@ -94,7 +107,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     }
     if (socket) {
       await prepareSocketPath(socket.path);
-      const server = createCleartextListener(handler, true);
+      const server = createCleartextListener(handler, upgrade, true);
       listeners.push(server);
       watchListener(server, maxConnections, logger);
       socketFile = await listenOnSocket(server, socket.path, socket.mode ?? defaultSocketMode);

@@ -11,7 +11,9 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ConnectionTracker } from "./connection-tracker.js";
 import { createHttp2Settings } from "./limits.js";
-import type { RequestHandler, ServerLogger, TlsOptions } from "./serve-options.js";
+import type { IncomingMessage } from "node:http";
+import { declineUpgrade } from "./decline-upgrade.js";
+import type { RequestHandler, ServerLogger, TlsOptions, UpgradeHandler } from "./serve-options.js";
 
 /**
  * Create (not yet listening) the TLS server for `serve()`. HTTP/1.1 over TLS
@@ -19,12 +21,14 @@ import type { RequestHandler, ServerLogger, TlsOptions } from "./serve-options.j
  */
 export function createTlsServer({
   handler,
+  upgrade,
   tls,
   tracker,
   logger,
   maxHeaderBytes,
 }: {
   handler: RequestHandler;
+  upgrade?: UpgradeHandler;
   tls: TlsOptions;
   tracker: ConnectionTracker;
   logger: ServerLogger;
@@ -60,6 +64,14 @@ export function createTlsServer({
     if (req.httpVersionMajor === 1) tracker.addHttp1Request(req.socket, res as unknown as ServerResponse);
   });
   server.on("request", handler);
+  if (upgrade !== undefined) {
+    // With allowHTTP1, Node's HTTP/1 code emits 'upgrade' on this server; a
+    // declined offer goes back through 'secureConnection', where that code
+    // takes HTTP/1 connections.
+    server.on("upgrade", (req: IncomingMessage, socket: TLSSocket, head: Buffer) => {
+      if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => server.emit("secureConnection", again));
+    });
+  }
   server.on("tlsClientError", (err: NodeJS.ErrnoException) =>
     logger.debug("tls handshake failed", { code: err.code ?? err.message }),
   );

@@ -70,8 +70,8 @@ export function createExecSyncVerb(state: MemoryState): Pick<RuntimeMethods, "ex
   };
 }
 
-/** What a process in `record` sees: env, files, cwd, hostname, uid. */
-function containerView(
+/** What a process in `record` sees: env, files, cwd, hostname, uid (ExecSync and streaming exec). */
+export function containerView(
   record: ContainerRecord,
   sandbox: SandboxRecord | undefined,
 ): Omit<ShellContext, "sleep" | "maxOutputBytes"> {

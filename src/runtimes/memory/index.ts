@@ -24,6 +24,7 @@ import { createSandboxVerbs } from "./sandboxes.js";
 import { simulateImage } from "./simulated-image.js";
 import { createMemoryState } from "./state.js";
 import { createStatsVerbs } from "./stats.js";
+import { createMemoryStreamServer } from "./stream-server.js";
 import { createStreamingVerbs } from "./streaming.js";
 import type { StreamingSession } from "./streaming-sessions.js";
 
@@ -109,6 +110,7 @@ export function createMemoryRuntime(options: CoreOptions & MemoryRuntimeOptions)
       },
     },
     takeStreamingSession: (token) => state.sessions.take(token),
+    streaming: createMemoryStreamServer(state),
   };
   return withFaults(core, resolved.faults, streamingMethods);
 }

@@ -17,6 +17,8 @@ export interface ShellContext {
   readonly sleep: (seconds: number) => Promise<void>;
   /** Cap per output stream, in bytes; output beyond it is dropped. */
   readonly maxOutputBytes: number;
+  /** What the process reads on stdin (streaming exec); empty when absent. */
+  readonly stdin?: string;
 }
 
 /** The outcome of one command line. */
@@ -105,11 +107,15 @@ export async function sleep(p: Process): Promise<number> {
   return 0;
 }
 
-/** cat FILE...: the context's files; `-` is an empty stdin. */
+/** cat [FILE...]: the context's files; `-` or no file is stdin. */
 export function cat(p: Process): number {
   let status = 0;
-  for (const path of p.argv.slice(1)) {
-    if (path === "-") continue;
+  const paths = p.argv.length > 1 ? p.argv.slice(1) : ["-"];
+  for (const path of paths) {
+    if (path === "-") {
+      p.io.out(p.ctx.stdin ?? "");
+      continue;
+    }
     const absolute = path.startsWith("/") ? path : joinPath(p.ctx.cwd, path);
     const content = p.ctx.files[absolute];
     if (content === undefined) {

@@ -92,10 +92,14 @@ async function env(p: Process): Promise<number> {
   return 0;
 }
 
-// sh [-c SCRIPT [NAME [ARG...]]]; without -c it reads an empty stdin and exits 0.
+// sh [-c SCRIPT [NAME [ARG...]]]; without arguments it runs stdin as the script.
 async function shell(p: Process): Promise<number> {
   const args = p.argv.slice(1);
-  if (args.length === 0) return 0;
+  if (args.length === 0) {
+    const stdin = p.ctx.stdin ?? "";
+    // Only the outermost shell reads stdin; what it runs gets none.
+    return stdin === "" ? 0 : await shell({ ...p, argv: [p.argv[0] ?? "sh", "-c", stdin], ctx: { ...p.ctx, stdin: "" } });
+  }
   const flags = args[0] as string;
   if (!/^-[a-z]*c[a-z]*$/.test(flags)) {
     p.io.err(`${basename(p.argv[0] ?? "sh")}: unsupported invocation (only -c SCRIPT is simulated)\n`);

@@ -157,6 +157,8 @@ export async function runRemoteBench(options: RemoteOptions): Promise<RemoteResu
     await goGateway?.stop();
     await gateway?.stop();
     await containerd?.stop();
+    // If start-up failed, let the (time-bounded) Go build finish before the caller removes tmpDir.
+    await building;
   }
 }
 

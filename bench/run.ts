@@ -102,6 +102,17 @@ if (sections.has("A") || sections.has("B") || sections.has("P") || sections.has(
   buildForBench(progress);
 }
 
+/** Which gateway sources were measured: the commit, and whether src/ had uncommitted changes (the bench compiles the working tree). */
+function sourceState(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", ["-C", repoRoot, ...args], { encoding: "utf8" }).trim();
+    const dirty = git("status", "--porcelain", "--", "src", "gen") !== "";
+    return `src at ${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}`;
+  } catch {
+    return "src (not a git checkout)";
+  }
+}
+
 const tmpDir = mkdtempSync(join(tmpdir(), "cri-bench-"));
 const keepDir = values["keep-profiles"] === undefined ? undefined : resolve(values["keep-profiles"]);
 if (keepDir !== undefined) mkdirSync(keepDir, { recursive: true });
@@ -117,7 +128,7 @@ const json: {
 } = { goals };
 
 try {
-  print(`cri-gateway bench — node ${process.version}, server on core ${serverCore}, load and bench on core ${loadCore}`);
+  print(`cri-gateway bench — node ${process.version}, ${sourceState()}, server on core ${serverCore}, load and bench on core ${loadCore}`);
   if (sections.has("A")) {
     print();
     print(

@@ -3,6 +3,7 @@
  * how it is chosen, and the interception point every call passes through.
  */
 export type {
+  BinaryForwarder,
   CoreHealth,
   CoreMethod,
   ContainerManager,

@@ -131,6 +131,21 @@ export interface RuntimeCore extends RuntimeMethods, ImageMethods {
    * gateway proxies the URLs the core returns instead.
    */
   readonly streaming?: StreamingServer;
+  /**
+   * For a core that relays calls to another runtime (the remote core): unary
+   * calls that arrive as binary protobuf (gRPC, gRPC-Web, Connect binary)
+   * are handed over still encoded, and the reply bytes go back as they are.
+   * The gateway then also leaves request checking to the runtime on every
+   * protocol, so answers match calling the runtime directly. Interceptors
+   * see decoded messages, so interceptCore drops this when it adds any.
+   */
+  readonly forward?: BinaryForwarder;
+}
+
+/** Relays encoded unary calls; see {@link RuntimeCore.forward}. */
+export interface BinaryForwarder {
+  /** Relay one call of `method`; rejects as the decoded method would (CoreError or ConnectError). */
+  unary(method: DescMethodUnary, request: Uint8Array, ctx: CallContext): Promise<Uint8Array>;
 }
 
 /** Serves the HTTP/1.1 upgrade requests made to a core's streaming URLs. */

@@ -82,6 +82,17 @@ export function serveConnectUnary(
     readMaxBytes,
     (body) => {
       if (responded) return;
+      if (binary && route.forward !== undefined) {
+        route.forward(body, ctx).then(
+          (bytes) => {
+            if (responded) return;
+            if (bytes.byteLength > writeMaxBytes) return fail(tooLargeReply(bytes.byteLength, writeMaxBytes));
+            send(200, contentTypeProto, bytes);
+          },
+          (err: unknown) => fail(ConnectError.from(err)),
+        );
+        return;
+      }
       let request: Message;
       try {
         request = binary

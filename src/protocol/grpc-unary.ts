@@ -96,6 +96,14 @@ export function serveGrpcUnary(
       if (responded) return;
       const unwrapped = unwrapSingleMessage(body, readMaxBytes);
       if (unwrapped instanceof ConnectError) return respond(unwrapped);
+      if (route.forward !== undefined) {
+        route.forward(unwrapped, ctx).then(
+          (bytes) =>
+            bytes.byteLength > writeMaxBytes ? respond(tooLargeReply(bytes.byteLength, writeMaxBytes)) : respond(undefined, bytes),
+          (err: unknown) => respond(ConnectError.from(err)),
+        );
+        return;
+      }
       let request: Message;
       try {
         request = fromBinary(route.method.input, unwrapped);

@@ -9,12 +9,23 @@ import { ImageService, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import type { RuntimeCore } from "../core/runtime-core.js";
 import { imageChecks } from "./image-service.js";
 import { runtimeChecks } from "./runtime-service.js";
-import { type UnaryInvoker, createServiceImpl, createUnaryInvoker } from "./service-impl.js";
+import {
+  type EncodedInvoker,
+  type UnaryInvoker,
+  createEncodedInvoker,
+  createServiceImpl,
+  createUnaryInvoker,
+} from "./service-impl.js";
 
 /** A unary method and the function that serves it. */
 export interface UnaryRoute {
   readonly method: DescMethod;
   readonly invoke: UnaryInvoker;
+  /**
+   * Serves the call from its encoded request, when the core relays binary
+   * calls (RuntimeCore.forward); binary protocols use it instead of `invoke`.
+   */
+  readonly forward?: EncodedInvoker;
 }
 
 /** What {@link createRoutes} returns. */
@@ -31,6 +42,9 @@ export interface Routes {
  */
 export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): Routes {
   const unary = new Map<string, UnaryRoute>();
+  // A core that relays to another runtime leaves checking to that runtime,
+  // so its answers are the runtime's own on every protocol.
+  const relays = core.forward !== undefined;
   const invokersOf = (service: DescService, checks: Record<string, unknown>) => {
     const invokers = new Map<string, UnaryInvoker>();
     for (const method of service.methods) {
@@ -38,14 +52,17 @@ export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): R
       const check = checks[method.localName] as ((r: Message) => void) | undefined;
       const invoke = createUnaryInvoker(method, core, check);
       invokers.set(method.localName, invoke);
-      unary.set(`/${service.typeName}/${method.name}`, { method, invoke });
+      const forward = core.forward === undefined ? undefined : createEncodedInvoker(method, core.forward);
+      unary.set(`/${service.typeName}/${method.name}`, { method, invoke, forward });
     }
     return invokers;
   };
-  const runtimeInvokers = invokersOf(RuntimeService, runtimeChecks);
-  const imageInvokers = invokersOf(ImageService, imageChecks);
-  const runtime = createServiceImpl(RuntimeService, core, runtimeChecks, runtimeInvokers, streamShutdown);
-  const image = createServiceImpl(ImageService, core, imageChecks, imageInvokers, streamShutdown);
+  const runtimeRules = relays ? {} : runtimeChecks;
+  const imageRules = relays ? {} : imageChecks;
+  const runtimeInvokers = invokersOf(RuntimeService, runtimeRules);
+  const imageInvokers = invokersOf(ImageService, imageRules);
+  const runtime = createServiceImpl(RuntimeService, core, runtimeRules, runtimeInvokers, streamShutdown);
+  const image = createServiceImpl(ImageService, core, imageRules, imageInvokers, streamShutdown);
   return {
     register: (router) => {
       router.service(RuntimeService, runtime);

@@ -5,11 +5,11 @@
  * generated descriptor and shared with the unary fast path (`src/protocol/`),
  * so both paths run the same checks and the same error table.
  */
-import type { DescMethod, DescService, Message, MessageShape } from "@bufbuild/protobuf";
+import type { DescMethod, DescMethodUnary, DescService, Message, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { CallContext } from "../core/call-context.js";
 import { CoreError } from "../core/core-error.js";
-import type { RuntimeCore } from "../core/runtime-core.js";
+import type { BinaryForwarder, RuntimeCore } from "../core/runtime-core.js";
 import { toConnectError } from "./errors.js";
 
 /** Per-method request checks, keyed like the service's methods. */
@@ -30,6 +30,9 @@ export function toCallContext(hctx: HandlerContext): CallContext {
   };
 }
 
+/** Runs one unary RPC from its encoded request to its encoded reply. Rejects with a ConnectError only. */
+export type EncodedInvoker = (request: Uint8Array, ctx: CallContext) => Promise<Uint8Array>;
+
 type AnyUnary = (req: Message, ctx: CallContext) => Promise<Message>;
 type AnyStream = (req: Message, ctx: CallContext) => AsyncIterable<Message>;
 type AnyCheck = ((req: Message) => void) | undefined;
@@ -43,6 +46,19 @@ export function createUnaryInvoker(method: DescMethod, core: RuntimeCore, check:
     try {
       check?.(request);
       return await target[key](request, ctx);
+    } catch (err) {
+      throw toConnectError(err, where);
+    }
+  };
+}
+
+/** Build the encoded invoker of a unary method over a core's forwarder (no checks: the runtime does them). */
+export function createEncodedInvoker(method: DescMethod, forward: BinaryForwarder): EncodedInvoker {
+  const where = `${method.parent.typeName}/${method.name}`;
+  const unary = method as DescMethodUnary;
+  return async (request, ctx) => {
+    try {
+      return await forward.unary(unary, request, ctx);
     } catch (err) {
       throw toConnectError(err, where);
     }

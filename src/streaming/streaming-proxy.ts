@@ -6,10 +6,11 @@
  * swaps it for a single-use, short-lived URL on itself and, when the client
  * connects there, proxies the upgrade to the runtime's URL.
  */
-import type { Message } from "@bufbuild/protobuf";
+import { type DescMethod, type Message, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import type { CallContext } from "../core/call-context.js";
 import { CoreError } from "../core/core-error.js";
-import type { RuntimeCore, StreamingServer } from "../core/runtime-core.js";
+import type { BinaryForwarder, RuntimeCore, StreamingServer } from "../core/runtime-core.js";
 import { refuseUpgrade } from "./raw-response.js";
 import { type StreamKind, toStreamUrl } from "./stream-route.js";
 import { TokenCacheFullError, createTokenCache } from "./token-cache.js";
@@ -83,11 +84,32 @@ export function createStreamingProxy({
   return {
     wrap(core) {
       // Everything else is the core's own, found through the prototype.
-      return Object.assign(Object.create(core) as RuntimeCore, {
+      const wrapped: RuntimeCore = Object.assign(Object.create(core) as RuntimeCore, {
         exec: rewriting("exec", core.exec.bind(core)),
         attach: rewriting("attach", core.attach.bind(core)),
         portForward: rewriting("portforward", core.portForward.bind(core)),
       });
+      const relay = core.forward;
+      if (relay !== undefined) {
+        // Encoded Exec/Attach/PortForward calls must be decoded after all:
+        // their URL is what gets rewritten.
+        const rewritten = new Map<DescMethod, (request: never, ctx: CallContext) => Promise<Message>>([
+          [RuntimeService.method.exec, wrapped.exec],
+          [RuntimeService.method.attach, wrapped.attach],
+          [RuntimeService.method.portForward, wrapped.portForward],
+        ]);
+        Object.assign(wrapped, {
+          forward: {
+            async unary(method, request, ctx) {
+              const call = rewritten.get(method);
+              if (call === undefined) return relay.unary(method, request, ctx);
+              const reply = await call(fromBinary(method.input, request) as never, ctx);
+              return toBinary(method.output, reply);
+            },
+          } satisfies BinaryForwarder,
+        });
+      }
+      return wrapped;
     },
     server: {
       handleUpgrade(route, request, socket, head) {

@@ -81,6 +81,10 @@ export function proxyUpgrade({
     upstream.destroy();
   };
   socket.once("close", onClientGone);
+  // The gateway's HTTP/1 sockets allow half-open connections, so a client that leaves sends only a FIN.
+  socket.once("end", () => {
+    if (!settled) socket.destroy();
+  });
   socket.on("error", () => socket.destroy());
 
   upstream.on("upgrade", (response: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {

@@ -13,6 +13,8 @@ import type { Endpoint } from "./endpoint.js";
 /** A transport to one endpoint, with the session it runs on. */
 export interface Dialed {
   readonly transport: Transport;
+  /** The HTTP/2 session the transport runs on, for calls made without it (raw-unary.ts). */
+  readonly session: Http2SessionManager;
   /** Close the connection and its open streams. */
   close(): void;
 }
@@ -45,7 +47,7 @@ export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: 
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
   });
-  return { transport, close: () => session.abort() };
+  return { transport, session, close: () => session.abort() };
 }
 
 /**

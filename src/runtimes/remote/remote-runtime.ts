@@ -11,9 +11,10 @@ import { ImageService, RuntimeService } from "../../../gen/runtime/v1/api_pb.js"
 import { type CallContext, remainingMs } from "../../core/call-context.js";
 import { CoreError } from "../../core/core-error.js";
 import type { CoreOptions } from "../../core/registry.js";
-import type { CoreHealth, RuntimeCore } from "../../core/runtime-core.js";
+import type { BinaryForwarder, CoreHealth, RuntimeCore } from "../../core/runtime-core.js";
 import { defaultReconnectInitialMs, defaultReconnectMaxMs } from "./backoff.js";
 import { type ConnectionState, createConnectionState } from "./connection-state.js";
+import { callRawUnary } from "./raw-unary.js";
 import { type Dialed, dial, probeEndpoint } from "./dial.js";
 import { type Endpoint, parseEndpoint } from "./endpoint.js";
 import { defaultEventsPollMs, withFallbacks } from "./fallbacks.js";
@@ -150,6 +151,38 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
       }
     }
   }
+
+  // Binary unary calls relayed without decoding (see RuntimeCore.forward).
+  const relayTargets = new Map<DescMethod, { session: Dialed["session"]; link: ConnectionState; path: string; fallbackMs: number }>();
+  for (const [service, dialed, link] of [
+    [RuntimeService, runtimeDial, runtimeLink],
+    [ImageService, imageDial, imageLink],
+  ] as const) {
+    for (const method of service.methods) {
+      if (method.methodKind !== "unary") continue;
+      const fallbackMs = method === ImageService.method.pullImage ? pullTimeoutMs : timeoutMs;
+      relayTargets.set(method, { session: dialed.session, link, path: `/${service.typeName}/${method.name}`, fallbackMs });
+    }
+  }
+  const forward: BinaryForwarder = {
+    async unary(method, request, ctx) {
+      const target = relayTargets.get(method);
+      if (target === undefined) throw new CoreError("unimplemented", `${method.name} is not a CRI unary method`);
+      target.link.requireUp();
+      const { signal, timeoutMs: left, headers } = callOptions(method, ctx, target.fallbackMs);
+      try {
+        return await callRawUnary(target.session, target.path, request, {
+          signal,
+          timeoutMs: left,
+          headers,
+          readMaxBytes: upstreamMaxBytes,
+        });
+      } catch (err) {
+        throw target.link.failed(err, ctx.signal.aborted);
+      }
+    },
+  };
+  core.forward = forward;
 
   core.health = async (): Promise<CoreHealth> => {
     const down = runtimeLink.health() ?? imageLink.health();

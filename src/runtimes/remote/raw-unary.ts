@@ -1,0 +1,143 @@
+/**
+ * A unary gRPC call whose request and reply stay encoded: the bytes a
+ * binary client sent go upstream as they are, and the runtime's reply bytes
+ * come back as they are. Nothing is decoded, so a pass-through costs no
+ * protobuf work however large the reply (ListContainers), and fields this
+ * gateway's proto does not know survive. It runs on the same HTTP/2 session
+ * as the connect-node transport the decoded calls use.
+ */
+import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
+
+/** What one raw call needs besides the bytes. */
+export interface RawCallOptions {
+  readonly signal: AbortSignal;
+  /** Deadline sent upstream as grpc-timeout and enforced here. */
+  readonly timeoutMs: number | undefined;
+  /** Request headers passed upstream (already filtered). */
+  readonly headers: Headers;
+  /** Largest reply message accepted. */
+  readonly readMaxBytes: number;
+}
+
+const envelopeHeaderBytes = 5;
+
+/**
+ * Call `path` (`/runtime.v1.RuntimeService/ListContainers`) with one encoded
+ * message and resolve with the encoded reply. Rejects with a ConnectError
+ * carrying the upstream's status when it answers with one, with
+ * deadline_exceeded or canceled when the call runs out of time or is
+ * aborted, or with the Node error when the connection fails (the caller
+ * classifies those, see transport-error.ts).
+ */
+export async function callRawUnary(
+  session: Http2SessionManager,
+  path: string,
+  message: Uint8Array,
+  { signal, timeoutMs, headers, readMaxBytes }: RawCallOptions,
+): Promise<Uint8Array> {
+  signal.throwIfAborted();
+  const requestHeaders: Record<string, string> = {
+    "content-type": "application/grpc+proto",
+    te: "trailers",
+  };
+  headers.forEach((value, key) => {
+    requestHeaders[key] = value;
+  });
+  if (timeoutMs !== undefined) requestHeaders["grpc-timeout"] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
+  const stream = await session.request("POST", path, requestHeaders, { endStream: false });
+
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let responseHeaders: IncomingHttpHeaders | undefined;
+    let settled = false;
+    const finish = (err: unknown, reply?: Uint8Array) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      if (err !== undefined) {
+        if (!stream.closed) stream.close(0x8); // NGHTTP2_CANCEL
+        reject(err);
+      } else {
+        resolve(reply as Uint8Array);
+      }
+    };
+    const onAbort = () => finish(ConnectError.from(signal.reason, Code.Canceled));
+    signal.addEventListener("abort", onAbort, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => finish(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+
+    stream.on("response", (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
+      responseHeaders = h;
+      if (h[":status"] !== 200) {
+        finish(new ConnectError(`upstream answered HTTP ${h[":status"]} instead of gRPC`, Code.Unknown));
+      }
+    });
+    stream.on("data", (chunk: Buffer) => {
+      session.notifyResponseByteRead(stream);
+      received += chunk.byteLength;
+      if (received > readMaxBytes + envelopeHeaderBytes) {
+        finish(new ConnectError(`upstream reply is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on("trailers", (trailers: IncomingHttpHeaders) => {
+      const status = findTrailerError(toHeaders(trailers));
+      if (status !== undefined) finish(status);
+    });
+    stream.on("end", () => {
+      // A trailers-only answer carries its status with the response headers.
+      if (responseHeaders !== undefined) {
+        const status = findTrailerError(toHeaders(responseHeaders));
+        if (status !== undefined) return finish(status);
+      }
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      try {
+        finish(undefined, unwrapReply(body));
+      } catch (err) {
+        finish(err);
+      }
+    });
+    stream.on("error", (err: Error) => finish(err));
+    stream.on("close", () => {
+      if (!settled) finish(new ConnectError(`the call was cut off (http/2 stream closed with code ${stream.rstCode})`, Code.Canceled));
+    });
+
+    const frame = Buffer.allocUnsafe(envelopeHeaderBytes + message.byteLength);
+    frame[0] = 0;
+    frame.writeUInt32BE(message.byteLength, 1);
+    frame.set(message, envelopeHeaderBytes);
+    stream.end(frame);
+  });
+}
+
+/** The one message of a reply body; throws a ConnectError when the body is not exactly that. */
+function unwrapReply(body: Buffer): Uint8Array {
+  if (body.byteLength < envelopeHeaderBytes) {
+    throw new ConnectError("protocol error: upstream sent no reply message", Code.Internal);
+  }
+  if ((body[0] as number) !== 0) {
+    throw new ConnectError("protocol error: upstream sent a compressed or trailer frame as the reply", Code.Internal);
+  }
+  const length = body.readUInt32BE(1);
+  if (envelopeHeaderBytes + length !== body.byteLength) {
+    throw new ConnectError("protocol error: upstream reply is not exactly one message", Code.Internal);
+  }
+  return body.subarray(envelopeHeaderBytes);
+}
+
+function toHeaders(raw: IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith(":") || value === undefined) continue;
+    out.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return out;
+}

@@ -7,17 +7,20 @@
  * upgrade offer declined and served over HTTP/1.1.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { Code } from "@connectrpc/connect";
 import { createMemoryRuntime } from "../../src/runtimes/memory/index.js";
+import { WebSocket } from "ws";
 import { runChannelSession } from "../helpers/channel-client.js";
 import { type CriClients, createCriClients } from "../helpers/cri-clients.js";
 import { curlPath } from "../helpers/curl.js";
 import { rejectsWithCode } from "../helpers/expect-code.js";
-import { type TestGateway, startTestGateway } from "../helpers/start-gateway.js";
+import { type TestGateway, makeTempDir, startTestGateway } from "../helpers/start-gateway.js";
 
 const v5 = "v5.channel.k8s.io";
 const v4 = "v4.channel.k8s.io";
@@ -388,5 +391,74 @@ describe("streaming tokens with a short TTL, and shutdown", () => {
     assert.ok(Date.now() - started < 5000, `close took ${Date.now() - started} ms`);
     assert.equal(ended.refusedStatus, undefined);
     assert.ok(ended.closeCode !== undefined, "the client saw the connection close");
+  });
+});
+
+const openssl = "/usr/bin/openssl";
+
+describe("streaming over TLS", { skip: existsSync(openssl) ? false : "no openssl CLI to make a certificate" }, () => {
+  let gw: TestGateway;
+  let clients: CriClients;
+  let containerId: string;
+  let certFile: string;
+  let removeCerts: () => Promise<void>;
+
+  before(async () => {
+    const temp = await makeTempDir();
+    removeCerts = temp.remove;
+    certFile = join(temp.dir, "cert.pem");
+    const keyFile = join(temp.dir, "key.pem");
+    execFileSync(openssl, [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=localhost",
+      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ], { stdio: "ignore" });
+    gw = await startTestGateway({ tls: { certFile, keyFile } });
+    // CRI calls over the (cleartext) unix socket; streaming over TLS.
+    clients = createCriClients(gw, { protocol: "connect-json", via: "unix", httpVersion: "1.1" });
+    containerId = (await setUp(clients, "tls", 1)).containerIds[0] as string;
+  });
+  after(async () => {
+    clients?.close();
+    await gw?.close();
+    await removeCerts?.();
+  });
+
+  it("serves an exec URL on the https listener over wss", async () => {
+    const { url } = await clients.runtime.exec({ containerId, cmd: ["echo", "over tls"], stdout: true });
+    assert.ok(url.startsWith(`${gw.url}/stream/exec/`) && url.startsWith("https://"), url);
+    const ws = new WebSocket(url, [v5], { ca: readFileSync(certFile), perMessageDeflate: false });
+    const frames: Buffer[] = [];
+    ws.on("message", (data: Buffer) => frames.push(data));
+    const code = await new Promise<number>((resolve, reject) => {
+      ws.on("close", (closeCode) => resolve(closeCode));
+      ws.on("error", reject);
+    });
+    assert.equal(code, 1000);
+    assert.equal(ws.protocol, v5);
+    assert.deepEqual(
+      frames.map((f) => [f[0], f.subarray(1).toString()]),
+      [
+        [1, "over tls\n"],
+        [3, JSON.stringify({ metadata: {}, status: "Success" })],
+      ],
+    );
+  });
+
+  it("declines another upgrade offer over TLS and serves the request, then a keep-alive one, over HTTP/1.1", async () => {
+    const out = await curl([
+      "--cacert", certFile,
+      "--http1.1",
+      "-H", "Connection: Upgrade",
+      "-H", "Upgrade: foo/1",
+      "-w", "[%{http_code} %{http_version} %{num_connects}]\n",
+      `${gw.url}/healthz`,
+      `${gw.url}/healthz`,
+    ]);
+    const results = [...out.matchAll(/\[(\d{3}) (\S+) (\d+)\]/g)].map((m) => [m[1], m[2], m[3]]);
+    assert.deepEqual(results, [
+      ["200", "1.1", "1"],
+      ["200", "1.1", "0"],
+    ], out);
   });
 });

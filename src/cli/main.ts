@@ -8,7 +8,9 @@ import { builtinCoreNames } from "../core/registry.js";
 import { defaultGraceMs, defaultMaxMessageBytes, startGateway } from "../gateway.js";
 import { type LogLevel, log } from "../observability/logger.js";
 import { gatewayVersion } from "../version.js";
+import { defaultStreamTokenTtlMs } from "../streaming/index.js";
 import { parseListenAddress } from "./parse-address.js";
+import { runStreamCommand } from "./stream-command.js";
 
 /** Default TCP address: loopback only. */
 export const defaultListen = "127.0.0.1:7070";
@@ -17,6 +19,8 @@ const usage = `cri-gateway ${gatewayVersion}: every Kubernetes CRI method over g
 
 Usage:
   cri-gateway serve [options]
+  cri-gateway stream URL     connect this terminal to a URL from Exec or Attach
+                             (WebSocket, v5/v4.channel.k8s.io); exits with the command's code
   cri-gateway --help | --version
 
 Options:
@@ -39,6 +43,8 @@ Options:
   --tls-client-ca FILE     require client certificates signed by this CA (mTLS)
   --max-message-bytes N    largest message accepted or sent (default ${defaultMaxMessageBytes})
   --grace-period-ms N      how long shutdown waits for in-flight calls (default ${defaultGraceMs})
+  --stream-token-ttl-ms N  how long a proxied Exec/Attach/PortForward URL stays valid
+                           (default ${defaultStreamTokenTtlMs}; single use)
   --log-level LEVEL        debug, info, warn, error or silent (default info)
   -h, --help               show this help
   -v, --version            print the version
@@ -62,8 +68,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${gatewayVersion}\n`);
     return 0;
   }
+  if (positionals[0] === "stream" && positionals.length === 2) {
+    return await runStreamCommand(positionals[1] as string);
+  }
   if (positionals.length !== 1 || positionals[0] !== "serve") {
-    process.stderr.write(`cri-gateway: expected the command "serve"\n\n${usage}`);
+    process.stderr.write(`cri-gateway: expected the command "serve" or "stream URL"\n\n${usage}`);
     return 2;
   }
   let options: Parameters<typeof startGateway>[0];
@@ -122,6 +131,7 @@ function parse(argv: string[]) {
       "tls-client-ca": { type: "string" },
       "max-message-bytes": { type: "string" },
       "grace-period-ms": { type: "string" },
+      "stream-token-ttl-ms": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
@@ -163,12 +173,19 @@ function toGatewayOptions(values: ReturnType<typeof parse>["values"]): Parameter
     graceMs: parseWholeNumber(values["grace-period-ms"], "--grace-period-ms"),
     allowedHosts: values["allowed-host"],
     maxConnections: parseWholeNumber(values["max-connections"], "--max-connections"),
+    streamTokenTtlMs: parsePositive(values["stream-token-ttl-ms"], "--stream-token-ttl-ms"),
   };
 }
 
 function parseMode(value: string): number {
   if (!/^0?[0-7]{3}$/.test(value)) throw new Error(`invalid --socket-mode "${value}": expected octal like 600`);
   return Number.parseInt(value, 8);
+}
+
+function parsePositive(value: string | undefined, flag: string): number | undefined {
+  const n = parseWholeNumber(value, flag);
+  if (n === 0) throw new Error(`invalid ${flag} "${value}": expected a positive whole number`);
+  return n;
 }
 
 function parseWholeNumber(value: string | undefined, flag: string): number | undefined {

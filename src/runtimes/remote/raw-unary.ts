@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
+import { widenConnectionWindow } from "./dial.js";
 
 /** What one raw call needs besides the bytes. */
 export interface RawCallOptions {
@@ -48,6 +49,7 @@ export async function callRawUnary(
   });
   if (timeoutMs !== undefined) requestHeaders["grpc-timeout"] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
   const stream = await session.request("POST", path, requestHeaders, { endStream: false });
+  widenConnectionWindow(stream.session);
 
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -5,7 +5,7 @@
  * the client's deadline (or a kubelet-like default), its cancellation, and
  * the allowed headers go upstream; upstream answers come back unchanged.
  */
-import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
+import { type DescMethod, type DescMethodUnary, type DescService, type Message, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { ImageService, RuntimeService } from "../../../gen/runtime/v1/api_pb.js";
 import { type CallContext, remainingMs } from "../../core/call-context.js";
@@ -116,42 +116,6 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
     return { signal: ctx.signal, timeoutMs: left ?? fallbackMs, headers: headersOf(ctx) };
   };
 
-  const core: Record<string, unknown> = { name: "remote" };
-  const services: [DescService, Client<DescService>, ConnectionState][] = [
-    [RuntimeService, runtimeClient as Client<DescService>, runtimeLink],
-    [ImageService, imageClient as Client<DescService>, imageLink],
-  ];
-  for (const [service, client, link] of services) {
-    const calls = client as unknown as AnyClient;
-    for (const method of service.methods) {
-      const key = method.localName;
-      if (method.methodKind === "server_streaming") {
-        // Streams (events, Stream* lists) are bounded only by the client's
-        // own deadline: GetContainerEvents is meant to stay open.
-        core[key] = async function* (request: Message, ctx: CallContext) {
-          link.requireUp();
-          try {
-            yield* calls[key](request, callOptions(method, ctx, undefined)) as AsyncIterable<Message>;
-          } catch (err) {
-            // The contract: a stream ends (not fails) when ctx.signal aborts.
-            if (ctx.signal.aborted) return;
-            throw link.failed(err, false);
-          }
-        };
-      } else {
-        const fallbackMs = method === ImageService.method.pullImage ? pullTimeoutMs : timeoutMs;
-        core[key] = async (request: Message, ctx: CallContext) => {
-          link.requireUp();
-          try {
-            return await (calls[key](request, callOptions(method, ctx, fallbackMs)) as Promise<Message>);
-          } catch (err) {
-            throw link.failed(err, ctx.signal.aborted);
-          }
-        };
-      }
-    }
-  }
-
   // Binary unary calls relayed without decoding (see RuntimeCore.forward).
   const relayTargets = new Map<DescMethod, { session: Dialed["session"]; link: ConnectionState; path: string; fallbackMs: number }>();
   for (const [service, dialed, link] of [
@@ -182,7 +146,39 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
       }
     },
   };
+
+  const core: Record<string, unknown> = { name: "remote" };
   core.forward = forward;
+  const services: [DescService, Client<DescService>, ConnectionState][] = [
+    [RuntimeService, runtimeClient as Client<DescService>, runtimeLink],
+    [ImageService, imageClient as Client<DescService>, imageLink],
+  ];
+  for (const [service, client, link] of services) {
+    const calls = client as unknown as AnyClient;
+    for (const method of service.methods) {
+      const key = method.localName;
+      if (method.methodKind === "server_streaming") {
+        // Streams (events, Stream* lists) are bounded only by the client's
+        // own deadline: GetContainerEvents is meant to stay open.
+        core[key] = async function* (request: Message, ctx: CallContext) {
+          link.requireUp();
+          try {
+            yield* calls[key](request, callOptions(method, ctx, undefined)) as AsyncIterable<Message>;
+          } catch (err) {
+            // The contract: a stream ends (not fails) when ctx.signal aborts.
+            if (ctx.signal.aborted) return;
+            throw link.failed(err, false);
+          }
+        };
+      } else {
+        // Unary calls go through the raw relay too: encoding here and
+        // decoding the reply is all the protobuf work a decoded call needs.
+        const unary = method as DescMethodUnary;
+        core[key] = async (request: Message, ctx: CallContext) =>
+          fromBinary(unary.output, await forward.unary(unary, toBinary(unary.input, request), ctx));
+      }
+    }
+  }
 
   core.health = async (): Promise<CoreHealth> => {
     const down = runtimeLink.health() ?? imageLink.health();

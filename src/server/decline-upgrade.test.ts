@@ -69,7 +69,9 @@ describe("declineUpgrade on a real HTTP server", () => {
         seen.push({ method: req.method, url: req.url, headers: req.headers, body });
         const reply = JSON.stringify({ url: req.url, body, upgrade: req.headers.upgrade ?? null });
         res.setHeader("content-type", "application/json");
-        res.end(reply);
+        // "/slow" answers a little later, so a pipelined request arrives while its response is open.
+        if (req.url === "/slow") setTimeout(() => res.end(reply), 100);
+        else res.end(reply);
       });
     });
     server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
@@ -84,11 +86,12 @@ describe("declineUpgrade on a real HTTP server", () => {
   });
 
   /** Write `text` on one connection and collect everything until the server has answered `responses` times, then close. */
-  function exchange(text: string, responses: number): Promise<string> {
+  function exchange(text: string, responses: number, timeoutMs = 5000): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(port, "127.0.0.1");
       let received = "";
-      socket.setTimeout(5000, () => socket.destroy(new Error(`no full answer within 5 s: ${JSON.stringify(received)}`)));
+      const timer = setTimeout(() => socket.destroy(new Error(`no full answer within ${timeoutMs} ms: ${JSON.stringify(received)}`)), timeoutMs);
+      socket.on("close", () => clearTimeout(timer));
       socket.on("data", (chunk: Buffer) => {
         received += chunk.toString("latin1");
         const bodies = received.split("\r\n\r\n").length - 1;
@@ -120,5 +123,23 @@ describe("declineUpgrade on a real HTTP server", () => {
       ],
     );
     assert.equal(seen[0]?.headers["content-type"], "application/json", "other headers pass");
+  });
+
+  // Node's HTTP server queues a pipelined request's response behind the
+  // open one in the connection's state; a declined offer starts a new state
+  // on the same socket, whose queue the open response never drains.
+  const lostResponses = "src/server/decline-upgrade.ts: a pipelined request declined while an earlier response is still open never gets its response";
+
+  it("answers pipelined requests that each carry an upgrade offer", { todo: lostResponses }, async () => {
+    const one = (i: number) => `GET /p${i} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`;
+    const received = await exchange(one(0) + one(1) + one(2), 3, 1500);
+    assert.deepEqual([...received.matchAll(/"url":"(\/p\d)"/g)].map((m) => m[1]), ["/p0", "/p1", "/p2"], received);
+  });
+
+  it("answers an upgrade offer pipelined behind a request whose response is still open", { todo: lostResponses }, async () => {
+    const slow = `GET /slow HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
+    const offer = `GET /after HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`;
+    const received = await exchange(slow + offer, 2, 1500);
+    assert.deepEqual([...received.matchAll(/"url":"(\/\w+)"/g)].map((m) => m[1]), ["/slow", "/after"], received);
   });
 });

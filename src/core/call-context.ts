@@ -12,6 +12,17 @@ export interface CallContext {
   readonly deadline?: number;
   /** Request headers (lower-case names); cores forward only what they are configured to. */
   readonly headers: Headers;
+  /**
+   * One request header by lower-case name, without building `headers`
+   * (which costs more than a whole fast-path call). Optional: use
+   * {@link headerOf}, which falls back to `headers`.
+   */
+  header?(name: string): string | undefined;
+}
+
+/** The request header `name` (lower case) of `ctx`, cheaply when the context can. */
+export function headerOf(ctx: CallContext, name: string): string | undefined {
+  return ctx.header !== undefined ? ctx.header(name) : (ctx.headers.get(name) ?? undefined);
 }
 
 /**

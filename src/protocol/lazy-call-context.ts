@@ -58,6 +58,11 @@ export class LazyCallContext implements CallContext {
     return this.cachedHeaders;
   }
 
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return typeof value === "string" ? value : Array.isArray(value) ? value.join(", ") : undefined;
+  }
+
   get signal(): AbortSignal {
     return this.controllerOf().signal;
   }

@@ -17,8 +17,8 @@ export interface RawCallOptions {
   readonly signal: AbortSignal;
   /** Deadline sent upstream as grpc-timeout and enforced here. */
   readonly timeoutMs: number | undefined;
-  /** Request headers passed upstream (already filtered). */
-  readonly headers: Headers;
+  /** Request headers passed upstream (already filtered, lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
   /** Largest reply message accepted. */
   readonly readMaxBytes: number;
 }
@@ -41,12 +41,10 @@ export async function callRawUnary(
 ): Promise<Uint8Array> {
   signal.throwIfAborted();
   const requestHeaders: Record<string, string> = {
+    ...headers,
     "content-type": "application/grpc+proto",
     te: "trailers",
   };
-  headers.forEach((value, key) => {
-    requestHeaders[key] = value;
-  });
   if (timeoutMs !== undefined) requestHeaders["grpc-timeout"] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
   const stream = await session.request("POST", path, requestHeaders, { endStream: false });
   widenConnectionWindow(stream.session);

@@ -8,7 +8,7 @@
 import { type DescMethod, type DescMethodUnary, type DescService, type Message, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { ImageService, RuntimeService } from "../../../gen/runtime/v1/api_pb.js";
-import { type CallContext, remainingMs } from "../../core/call-context.js";
+import { type CallContext, headerOf, remainingMs } from "../../core/call-context.js";
 import { CoreError } from "../../core/core-error.js";
 import type { CoreOptions } from "../../core/registry.js";
 import type { BinaryForwarder, CoreHealth, RuntimeCore } from "../../core/runtime-core.js";
@@ -98,14 +98,17 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   const runtimeClient = createClient(RuntimeService, runtimeDial.transport);
   const imageClient = createClient(ImageService, imageDial.transport);
 
-  const headersOf = (ctx: CallContext): Headers => {
-    const out = new Headers();
-    for (const name of forwarded) {
-      const value = ctx.headers.get(name);
-      if (value !== null) out.set(name, value);
+  const forwardedNames = [...forwarded];
+  /** The forwarded request headers as a plain record (web Headers are slow to build). */
+  const forwardedOf = (ctx: CallContext): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const name of forwardedNames) {
+      const value = headerOf(ctx, name);
+      if (value !== undefined) out[name] = value;
     }
     return out;
   };
+  const headersOf = (ctx: CallContext): Headers => new Headers(forwardedOf(ctx));
 
   /** Options for one upstream call; throws when the deadline has already passed. */
   const callOptions = (method: DescMethod, ctx: CallContext, fallbackMs: number | undefined) => {
@@ -133,12 +136,15 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
       const target = relayTargets.get(method);
       if (target === undefined) throw new CoreError("unimplemented", `${method.name} is not a CRI unary method`);
       target.link.requireUp();
-      const { signal, timeoutMs: left, headers } = callOptions(method, ctx, target.fallbackMs);
+      const left = remainingMs(ctx);
+      if (left !== undefined && left <= 0) {
+        throw new ConnectError(`deadline passed before ${method.name} was sent upstream`, Code.DeadlineExceeded);
+      }
       try {
         return await callRawUnary(target.session, target.path, request, {
-          signal,
-          timeoutMs: left,
-          headers,
+          signal: ctx.signal,
+          timeoutMs: left ?? target.fallbackMs,
+          headers: forwardedOf(ctx),
           readMaxBytes: upstreamMaxBytes,
         });
       } catch (err) {

@@ -18,7 +18,7 @@ import { createMemoryRuntime } from "../../src/runtimes/memory/index.js";
 import { WebSocket } from "ws";
 import { runChannelSession } from "../helpers/channel-client.js";
 import { type CriClients, createCriClients } from "../helpers/cri-clients.js";
-import { curlPath } from "../helpers/curl.js";
+import { curlPath, runCurl } from "../helpers/curl.js";
 import { rejectsWithCode } from "../helpers/expect-code.js";
 import { type TestGateway, makeTempDir, startTestGateway } from "../helpers/start-gateway.js";
 
@@ -221,6 +221,15 @@ describe("streaming with the memory runtime", () => {
       assert.equal((await runChannelSession(url)).stdout, "after get\n");
     });
 
+    it("survive an HTTP/2 GET (400 JSON)", async () => {
+      const url = await exec(["echo", "after h2"]);
+      const response = await runCurl({ url: gw.url, http2: true }, { method: "GET", path: pathOf(url) });
+      assert.equal(response.httpVersion, "2");
+      assert.equal(response.status, 400);
+      assert.equal((JSON.parse(response.body) as { code: string }).code, "invalid_argument");
+      assert.equal((await runChannelSession(url)).stdout, "after h2\n");
+    });
+
     it("survive a SPDY upgrade, which the memory runtime refuses with 400", async () => {
       const url = await exec(["echo", "after spdy"]);
       const { port } = new URL(gw.url);
@@ -286,6 +295,26 @@ describe("streaming with the memory runtime", () => {
       assert.equal(data[1]?.data.toString(), "GET / HTTP/1.0\r\n\r\n");
       assert.equal(errors.length, 1, "no errors");
     });
+
+    it("gives each port of the query its own pair of channels", async () => {
+      const { url } = await clients.runtime.portForward({ podSandboxId: podId, port: [80] });
+      const session = await runChannelSession(`${url}?port=8080&port=9090`, {
+        send: [[2, "to 9090"], [0, "to 8080"]],
+        until: (frames) => frames.filter((f) => f.channel === 0).length >= 2 && frames.filter((f) => f.channel === 2).length >= 2,
+      });
+      const on = (channel: number) => session.frames.filter((f) => f.channel === channel).map((f) => f.data);
+      const name = (port: number) => Buffer.from([port & 0xff, port >> 8]);
+      assert.deepEqual(on(0), [name(8080), Buffer.from("to 8080")]);
+      assert.deepEqual(on(1), [name(8080)]);
+      assert.deepEqual(on(2), [name(9090), Buffer.from("to 9090")]);
+      assert.deepEqual(on(3), [name(9090)]);
+    });
+  });
+
+  it("declines a WebSocket upgrade outside /stream/ and serves the request as plain HTTP/1.1", async () => {
+    const session = await runChannelSession(`${gw.url}/healthz`);
+    assert.equal(session.refusedStatus, 200);
+    assert.equal((JSON.parse(session.refusedBody ?? "") as { status: string }).status, "ok");
   });
 
   describe("the Host check", () => {

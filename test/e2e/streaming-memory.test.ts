@@ -172,6 +172,18 @@ describe("streaming with the memory runtime", () => {
       assert.equal(session.status?.status, "Success");
     });
 
+    it("reports exit code 137 when the container stops while the command runs", async () => {
+      const id = spareIds[2] as string;
+      const { url } = await clients.runtime.exec({ containerId: id, cmd: ["sh", "-c", "echo started; sleep 1; echo finished"], stdout: true });
+      const running = runChannelSession(url, { timeoutMs: 10_000 });
+      await delay(300);
+      await clients.runtime.stopContainer({ containerId: id, timeout: 0n });
+      const session = await running;
+      assert.equal(session.exitCode, 137);
+      assert.equal(session.status?.reason, "NonZeroExitCode");
+      assert.ok(session.stdout.startsWith("started\n"), session.stdout);
+    });
+
     it("fails the session, naming the container, when the container stopped before the client connected", async () => {
       const id = spareIds[0] as string;
       const { url } = await clients.runtime.exec({ containerId: id, cmd: ["echo", "x"], stdout: true });

@@ -59,7 +59,11 @@ describe("README examples", () => {
     it(`runs curl example ${i + 1} as written: ${block.split("\n")[0]}`, async () => {
       const url = gateway.url as string;
       const localize = (text: string) =>
-        text.replaceAll("http://127.0.0.1:7070", url).replaceAll("/tmp/cri-gateway.sock", gateway.socketPath as string);
+        text
+          .replaceAll("http://127.0.0.1:7070", url)
+          .replaceAll("/tmp/cri-gateway.sock", gateway.socketPath as string)
+          // The README runs the built CLI (npm start builds it); tests run the source.
+          .replaceAll("node dist/src/cli/main.js", "node --import tsx src/cli/main.ts");
       // One shell for the whole block, so ids carry from step to step; a
       // marker line after each step splits the output back into steps.
       const parts = steps(block);

@@ -398,7 +398,7 @@ describe("streaming tokens with a short TTL, and shutdown", () => {
 
   before(async () => {
     let url = "";
-    const core = createMemoryRuntime({ gatewayUrl: () => url, maxMessageBytes: 16 * 1024 * 1024, settings: {}, streamingSessionTtlMs: 300 });
+    const core = createMemoryRuntime({ gatewayUrl: () => url, maxMessageBytes: 16 * 1024 * 1024, settings: {}, streamingSessionTtlMs: 1000 });
     gw = await startTestGateway({ core });
     url = gw.url;
     clients = createCriClients(gw, combo);
@@ -412,7 +412,7 @@ describe("streaming tokens with a short TTL, and shutdown", () => {
   it("refuses an expired token with 404 not_found", async () => {
     const { url } = await clients.runtime.exec({ containerId, cmd: ["echo", "late"], stdout: true });
     assert.ok(url.startsWith(`${gw.url}/stream/exec/`), url);
-    await delay(500);
+    await delay(1200);
     const session = await runChannelSession(url);
     assert.equal(session.refusedStatus, 404);
     assert.equal((JSON.parse(session.refusedBody ?? "") as { code: string }).code, "not_found");

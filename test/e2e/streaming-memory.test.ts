@@ -503,3 +503,54 @@ describe("streaming over TLS", { skip: existsSync(openssl) ? false : "no openssl
     ], out);
   });
 });
+
+describe("streaming through a second gateway's proxy (remote core in front of the memory runtime)", () => {
+  let inner: TestGateway;
+  let outer: TestGateway;
+  let clients: CriClients;
+  let containerId: string;
+
+  before(async () => {
+    inner = await startTestGateway();
+    outer = await startTestGateway({ runtime: "remote", coreSettings: { upstream: `unix://${inner.socketPath}` }, streamTokenTtlMs: 1000 });
+    clients = createCriClients(outer, combo);
+    containerId = (await setUp(clients, "proxied", 1)).containerIds[0] as string;
+  });
+  after(async () => {
+    clients?.close();
+    await outer?.close();
+    await inner?.close();
+  });
+
+  it("hands out the outer gateway's URL and splices the session to the inner one", async () => {
+    const { url } = await clients.runtime.exec({ containerId, cmd: ["cat"], stdin: true, stdout: true });
+    assert.ok(url.startsWith(`${outer.url}/stream/exec/`), url);
+    const session = await runChannelSession(url, { stdin: ["through ", "two gateways\n"], closeStdin: true });
+    assert.equal(session.protocol, v5);
+    assert.equal(session.stdout, "through two gateways\n");
+    assert.equal(session.status?.status, "Success");
+    assert.equal(session.closeCode, 1000);
+    const again = await runChannelSession(url);
+    assert.equal(again.refusedStatus, 404, "the outer token is single use");
+  });
+
+  it("relays the inner runtime's refusal of SPDY, which then used up the outer token", async () => {
+    const { url } = await clients.runtime.exec({ containerId, cmd: ["echo", "x"], stdout: true });
+    const { port } = new URL(outer.url);
+    const answer = await rawExchange(
+      { port: Number(port) },
+      `POST ${new URL(url).pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
+        `X-Stream-Protocol-Version: ${v4}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    assert.equal(answer.status, 400, answer.head);
+    assert.match(answer.body, /websocket/);
+  });
+
+  it("refuses an outer token after streamTokenTtlMs", async () => {
+    const { url } = await clients.runtime.portForward({ podSandboxId: (await clients.runtime.listPodSandbox({})).items[0]?.id ?? "", port: [80] });
+    await delay(1200);
+    const session = await runChannelSession(url);
+    assert.equal(session.refusedStatus, 404);
+    assert.equal((JSON.parse(session.refusedBody ?? "") as { code: string }).code, "not_found");
+  });
+});

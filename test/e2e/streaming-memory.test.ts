@@ -544,6 +544,9 @@ describe("streaming through a second gateway's proxy (remote core in front of th
     );
     assert.equal(answer.status, 400, answer.head);
     assert.match(answer.body, /websocket/);
+    // The proxy takes its token before it knows the runtime's answer (as the
+    // kubelet's streaming server takes its own), so a retry needs a new Exec.
+    assert.equal((await runChannelSession(url)).refusedStatus, 404);
   });
 
   it("refuses an outer token after streamTokenTtlMs", async () => {

@@ -12,7 +12,7 @@ import { createAuthorityFixStream } from "./authority-fix.js";
 import type { ConnectionTracker } from "./connection-tracker.js";
 import { defaultHeaderTableSize, defaultMaxHeaderListSize } from "./header-block.js";
 import { createHttp2Settings } from "./limits.js";
-import { declineUpgrade } from "./decline-upgrade.js";
+import { declineUpgrade, whenResponsesDone } from "./decline-upgrade.js";
 import type { RequestHandler, ServerLogger, UpgradeHandler } from "./serve-options.js";
 import { sniffProtocol } from "./sniff.js";
 
@@ -60,7 +60,9 @@ export function createCleartextServers({
   h1.on("request", handler);
   if (upgrade !== undefined) {
     h1.on("upgrade", (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
-      if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => h1.emit("connection", again));
+      whenResponsesDone(socket, () => {
+        if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => h1.emit("connection", again));
+      });
     });
   }
   // NOTE: this server never listens. Node starts its per-server connection

@@ -8,7 +8,7 @@
  * over HTTP/1.1 as if no upgrade had been offered (RFC 9110 §7.8 lets a
  * server ignore Upgrade).
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 
 // The offer and what only makes sense with it (the h2c upgrade's SETTINGS).
@@ -44,4 +44,17 @@ export function headWithoutUpgrade(req: IncomingMessage): string {
 export function declineUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, reconnect: (socket: Duplex) => void): void {
   socket.unshift(Buffer.concat([Buffer.from(headWithoutUpgrade(req), "latin1"), head]));
   reconnect(socket);
+}
+
+/**
+ * Run `take` once the connection has no response still being written. An
+ * upgrade request may be pipelined behind a request whose response is not
+ * finished; Node queues responses per connection, and a connection handed
+ * back (or switched to another protocol) before that one is done would lose
+ * it or mix bytes into it.
+ */
+export function whenResponsesDone(socket: Duplex, take: () => void): void {
+  const open = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (open != null && !open.writableFinished) open.once("finish", take);
+  else take();
 }

@@ -12,7 +12,7 @@ import type { TLSSocket } from "node:tls";
 import type { ConnectionTracker } from "./connection-tracker.js";
 import { createHttp2Settings } from "./limits.js";
 import type { IncomingMessage } from "node:http";
-import { declineUpgrade } from "./decline-upgrade.js";
+import { declineUpgrade, whenResponsesDone } from "./decline-upgrade.js";
 import type { RequestHandler, ServerLogger, TlsOptions, UpgradeHandler } from "./serve-options.js";
 
 /**
@@ -69,7 +69,9 @@ export function createTlsServer({
     // declined offer goes back through 'secureConnection', where that code
     // takes HTTP/1 connections.
     server.on("upgrade", (req: IncomingMessage, socket: TLSSocket, head: Buffer) => {
-      if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => server.emit("secureConnection", again));
+      whenResponsesDone(socket, () => {
+        if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => server.emit("secureConnection", again));
+      });
     });
   }
   server.on("tlsClientError", (err: NodeJS.ErrnoException) =>

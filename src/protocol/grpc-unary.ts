@@ -166,7 +166,17 @@ function grpcWebBody(payload: Uint8Array | undefined, trailers: string): Buffer 
   return out;
 }
 
+/**
+ * `data` framed as one gRPC message. A reply relayed from an upstream
+ * (RuntimeCore.forward) is a view just past the upstream's own frame header;
+ * when the five bytes in front of it already say "uncompressed, this long",
+ * the frame is reused instead of copying the whole message again.
+ */
 function envelope(flags: number, data: Uint8Array): Buffer {
+  if (data.byteOffset >= envelopeHeaderBytes) {
+    const framed = Buffer.from(data.buffer, data.byteOffset - envelopeHeaderBytes, data.byteLength + envelopeHeaderBytes);
+    if (framed[0] === flags && framed.readUInt32BE(1) === data.byteLength) return framed;
+  }
   const out = Buffer.allocUnsafe(envelopeHeaderBytes + data.byteLength);
   out[0] = flags;
   out.writeUInt32BE(data.byteLength, 1);

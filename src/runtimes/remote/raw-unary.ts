@@ -88,16 +88,15 @@ export async function callRawUnary(
       }
       chunks.push(chunk);
     });
+    let ok = false;
     stream.on("trailers", (trailers: IncomingHttpHeaders) => {
-      const status = findTrailerError(toHeaders(trailers));
-      if (status !== undefined) finish(status);
+      // Web Headers are only worth building for an error.
+      if (trailers["grpc-status"] === "0") ok = true;
+      else finish(statusError(trailers));
     });
     stream.on("end", () => {
       // A trailers-only answer carries its status with the response headers.
-      if (responseHeaders !== undefined) {
-        const status = findTrailerError(toHeaders(responseHeaders));
-        if (status !== undefined) return finish(status);
-      }
+      if (!ok) return finish(statusError(responseHeaders ?? {}));
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       try {
         finish(undefined, unwrapReply(body));
@@ -131,6 +130,16 @@ function unwrapReply(body: Buffer): Uint8Array {
     throw new ConnectError("protocol error: upstream reply is not exactly one message", Code.Internal);
   }
   return body.subarray(envelopeHeaderBytes);
+}
+
+/** The error a gRPC status in `raw` stands for; a missing status is an error too. */
+function statusError(raw: IncomingHttpHeaders): ConnectError {
+  return (
+    findTrailerError(toHeaders(raw)) ??
+    (raw["grpc-status"] === "0"
+      ? new ConnectError("protocol error: a successful status came without a reply", Code.Internal)
+      : new ConnectError("protocol error: the upstream answer has no grpc-status", Code.Internal))
+  );
 }
 
 function toHeaders(raw: IncomingHttpHeaders): Headers {

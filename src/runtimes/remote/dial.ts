@@ -5,7 +5,6 @@
  * manager redials on the next call after the connection fails;
  * connection-state.ts decides when calls may try again.
  */
-import type { Http2Session } from "node:http2";
 import { connect as netConnect, type Socket } from "node:net";
 import type { Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
@@ -14,8 +13,6 @@ import type { Endpoint } from "./endpoint.js";
 /** A transport to one endpoint, with the session it runs on. */
 export interface Dialed {
   readonly transport: Transport;
-  /** The HTTP/2 session the transport runs on, for calls made without it (raw-unary.ts). */
-  readonly session: Http2SessionManager;
   /** Close the connection and its open streams. */
   close(): void;
 }
@@ -28,24 +25,9 @@ export interface DialOptions {
   readonly connectTimeoutMs: number;
 }
 
-const connectTo = (endpoint: Endpoint): Socket =>
+/** A socket to `endpoint` (unix path or TCP host and port). */
+export const connectTo = (endpoint: Endpoint): Socket =>
   endpoint.kind === "unix" ? netConnect(endpoint.path) : netConnect(endpoint.port, endpoint.host);
-
-/** Flow-control window per upstream stream. */
-const streamWindowBytes = 4 * 1024 * 1024;
-/** Flow-control window of a whole upstream connection. */
-const connectionWindowBytes = 32 * 1024 * 1024;
-const widened = new WeakSet<Http2Session>();
-
-/**
- * Give the connection `session` a wide receive window, once: Node only lets
- * a client set it after the session exists.
- */
-export function widenConnectionWindow(session: Http2Session | undefined): void {
-  if (session === undefined || widened.has(session) || session.destroyed) return;
-  widened.add(session);
-  session.setLocalWindowSize(connectionWindowBytes);
-}
 
 /** Build a gRPC transport to `endpoint`. Nothing is dialed until the first call. */
 export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: DialOptions): Dialed {
@@ -56,13 +38,7 @@ export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: 
   const session = new Http2SessionManager(
     baseUrl,
     { connectTimeoutMs, pingIntervalMs: 30_000 },
-    {
-      // Node's default 64 KiB window makes a runtime answering many calls
-      // at once (or one large list) stall on WINDOW_UPDATEs; the connection
-      // window is widened on first use (see widenConnectionWindow).
-      settings: { initialWindowSize: streamWindowBytes },
-      ...(endpoint.kind === "unix" ? { createConnection: () => connectTo(endpoint) } : {}),
-    },
+    endpoint.kind === "unix" ? { createConnection: () => connectTo(endpoint) } : {},
   );
   const transport = createGrpcTransport({
     baseUrl,
@@ -70,7 +46,7 @@ export function dial(endpoint: Endpoint, { maxMessageBytes, connectTimeoutMs }: 
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
   });
-  return { transport, session, close: () => session.abort() };
+  return { transport, close: () => session.abort() };
 }
 
 /**

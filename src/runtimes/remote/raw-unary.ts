@@ -3,14 +3,13 @@
  * binary client sent go upstream as they are, and the runtime's reply bytes
  * come back as they are. Nothing is decoded, so a pass-through costs no
  * protobuf work however large the reply (ListContainers), and fields this
- * gateway's proto does not know survive. It runs on the same HTTP/2 session
- * as the connect-node transport the decoded calls use.
+ * gateway's proto does not know survive. It runs on its own HTTP/2
+ * connection (upstream-session.ts).
  */
 import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
-import type { Http2SessionManager } from "@connectrpc/connect-node";
-import { widenConnectionWindow } from "./dial.js";
+import type { UpstreamSession } from "./upstream-session.js";
 
 /** What one raw call needs besides the bytes. */
 export interface RawCallOptions {
@@ -34,7 +33,7 @@ const envelopeHeaderBytes = 5;
  * classifies those, see transport-error.ts).
  */
 export async function callRawUnary(
-  session: Http2SessionManager,
+  session: UpstreamSession,
   path: string,
   message: Uint8Array,
   { signal, timeoutMs, headers, readMaxBytes }: RawCallOptions,
@@ -42,12 +41,14 @@ export async function callRawUnary(
   signal.throwIfAborted();
   const requestHeaders: Record<string, string> = {
     ...headers,
+    ":method": "POST",
+    ":path": path,
     "content-type": "application/grpc+proto",
     te: "trailers",
   };
   if (timeoutMs !== undefined) requestHeaders["grpc-timeout"] = `${Math.max(1, Math.ceil(timeoutMs))}m`;
-  const stream = await session.request("POST", path, requestHeaders, { endStream: false });
-  widenConnectionWindow(stream.session);
+  const opened = session.request(requestHeaders);
+  const stream = opened instanceof Promise ? await opened : opened;
 
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -80,7 +81,6 @@ export async function callRawUnary(
       }
     });
     stream.on("data", (chunk: Buffer) => {
-      session.notifyResponseByteRead(stream);
       received += chunk.byteLength;
       if (received > readMaxBytes + envelopeHeaderBytes) {
         finish(new ConnectError(`upstream reply is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted));

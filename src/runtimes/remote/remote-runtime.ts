@@ -15,6 +15,7 @@ import type { BinaryForwarder, CoreHealth, RuntimeCore } from "../../core/runtim
 import { defaultReconnectInitialMs, defaultReconnectMaxMs } from "./backoff.js";
 import { type ConnectionState, createConnectionState } from "./connection-state.js";
 import { callRawUnary } from "./raw-unary.js";
+import { type UpstreamSession, createUpstreamSession } from "./upstream-session.js";
 import { type Dialed, dial, probeEndpoint } from "./dial.js";
 import { type Endpoint, parseEndpoint } from "./endpoint.js";
 import { defaultEventsPollMs, withFallbacks } from "./fallbacks.js";
@@ -120,15 +121,17 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   };
 
   // Binary unary calls relayed without decoding (see RuntimeCore.forward).
-  const relayTargets = new Map<DescMethod, { session: Dialed["session"]; link: ConnectionState; path: string; fallbackMs: number }>();
-  for (const [service, dialed, link] of [
-    [RuntimeService, runtimeDial, runtimeLink],
-    [ImageService, imageDial, imageLink],
+  const runtimeRelay = createUpstreamSession(runtimeEndpoint, { connectTimeoutMs });
+  const imageRelay = imageEndpoint === runtimeEndpoint ? runtimeRelay : createUpstreamSession(imageEndpoint, { connectTimeoutMs });
+  const relayTargets = new Map<DescMethod, { session: UpstreamSession; link: ConnectionState; path: string; fallbackMs: number }>();
+  for (const [service, relay, link] of [
+    [RuntimeService, runtimeRelay, runtimeLink],
+    [ImageService, imageRelay, imageLink],
   ] as const) {
     for (const method of service.methods) {
       if (method.methodKind !== "unary") continue;
       const fallbackMs = method === ImageService.method.pullImage ? pullTimeoutMs : timeoutMs;
-      relayTargets.set(method, { session: dialed.session, link, path: `/${service.typeName}/${method.name}`, fallbackMs });
+      relayTargets.set(method, { session: relay, link, path: `/${service.typeName}/${method.name}`, fallbackMs });
     }
   }
   const forward: BinaryForwarder = {
@@ -208,6 +211,8 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
     imageLink.close();
     runtimeDial.close();
     if (imageDial !== runtimeDial) imageDial.close();
+    runtimeRelay.close();
+    if (imageRelay !== runtimeRelay) imageRelay.close();
   };
   return withFallbacks(core as unknown as RuntimeCore, {
     runtimeEndpoint: runtimeEndpoint.text,

@@ -91,7 +91,8 @@ export async function startGateway({
     throw new Error("nothing to listen on: give a TCP address, a unix socket, or both");
   }
   let serving: Serving | undefined;
-  const gatewayUrl = () => serving?.tcp?.url ?? "http://localhost";
+  // Streaming URLs need the TCP listener; without one there is none ("").
+  const gatewayUrl = () => serving?.tcp?.url ?? "";
   const rawCore =
     givenCore ?? (await loadCore(runtime, { gatewayUrl, maxMessageBytes, settings: coreSettings }));
   // A core that serves Exec/Attach/PortForward itself (memory) answers with

@@ -14,7 +14,8 @@ export interface CoreOptions {
   /**
    * Base URL of the gateway itself (e.g. `http://127.0.0.1:9090`), for URLs a
    * core hands out such as Exec/Attach/PortForward. A function because the
-   * port is known only once the listeners are up.
+   * port is known only once the listeners are up. Empty when the gateway has
+   * no TCP listener (`--listen none`): there is no URL to hand out then.
    */
   readonly gatewayUrl: () => string;
   /** Largest message the gateway accepts or sends, in bytes. */

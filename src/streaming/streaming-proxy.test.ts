@@ -44,6 +44,13 @@ describe("createStreamingProxy: URL rewriting", () => {
     assert.equal(new Set([exec, attach, portForward].map((u) => parseStreamRoute(new URL(u).pathname)?.token)).size, 3);
   });
 
+  it("returns the runtime's own URL when the gateway has no TCP listener", async () => {
+    const proxy = createStreamingProxy({ gatewayUrl: () => "" });
+    const core = proxy.wrap(fakeCore({ exec: "http://127.0.0.1:9/e", attach: "http://127.0.0.1:9/a", portforward: "http://127.0.0.1:9/p" }));
+    assert.equal((await call(core, "exec")).url, "http://127.0.0.1:9/e");
+    assert.equal((await call(core, "portForward")).url, "http://127.0.0.1:9/p");
+  });
+
   it("leaves the core's other methods alone", async () => {
     const proxy = createStreamingProxy({ gatewayUrl: () => "http://localhost" });
     const core = proxy.wrap(fakeCore({ exec: "http://x/", attach: "http://x/", portforward: "http://x/" }));

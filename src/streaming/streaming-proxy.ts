@@ -37,7 +37,8 @@ interface Pending {
 
 /**
  * Create a proxy whose URLs start with `gatewayUrl()` (read per call, as the
- * port may be chosen at listen time). Tokens are single use and expire after
+ * port may be chosen at listen time; empty means no TCP listener, and the
+ * runtime's URL is then returned unchanged). Tokens are single use and expire after
  * `ttlMs`; at most `maxPending` wait at a time (more: resource_exhausted).
  */
 export function createStreamingProxy({
@@ -63,8 +64,12 @@ export function createStreamingProxy({
     if (target.protocol !== "http:" && target.protocol !== "https:") {
       throw new CoreError("unavailable", `the runtime returned a ${kind} URL with scheme ${target.protocol}; the gateway proxies http and https only`);
     }
+    const base = gatewayUrl();
+    // Without a TCP listener the gateway has no URL to offer; the runtime's
+    // own still serves clients on the node (crictl next to the runtime).
+    if (base === "") return url;
     try {
-      return toStreamUrl(gatewayUrl(), { kind, token: tokens.put({ kind, target }) });
+      return toStreamUrl(base, { kind, token: tokens.put({ kind, target }) });
     } catch (err) {
       if (err instanceof TokenCacheFullError) throw new CoreError("resource_exhausted", err.message);
       throw err;

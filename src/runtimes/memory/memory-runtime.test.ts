@@ -236,6 +236,17 @@ describe("memory runtime streaming sessions", () => {
     assert.equal(core.takeStreamingSession(match[1] as string), undefined, "single use");
   });
 
+  it("answers Exec with unavailable when the gateway has no TCP listener to put in a URL", async () => {
+    const { core, pod, container, start } = await setup({ gatewayUrl: () => "" });
+    const id = await container(await pod("p"), "c");
+    await start(id);
+    await assert.rejects(core.exec(create(ExecRequestSchema, { containerId: id, cmd: ["sh"], stdout: true }), ctx), (err: unknown) => {
+      assert.ok(isCoreError(err, "unavailable"));
+      assert.match((err as Error).message, /--listen none/);
+      return true;
+    });
+  });
+
   it("forgets a session after its time to live", async () => {
     let now = 1_000_000_000_000_000_000n;
     const { core, pod, container, start } = await setup({ clock: () => now, streamingSessionTtlMs: 1000 });

@@ -14,7 +14,6 @@ import {
 import { CoreError } from "../../core/core-error.js";
 import type { RuntimeMethods } from "../../core/runtime-core.js";
 import type { MemoryState } from "./state.js";
-import type { StreamingKind } from "./streaming-sessions.js";
 import { type ContainerRecord, containerState, containerStateName } from "./store/container-store.js";
 import { sandboxState } from "./store/sandbox-store.js";
 
@@ -22,8 +21,19 @@ type StreamingVerbs = Pick<RuntimeMethods, "exec" | "attach" | "portForward">;
 
 /** Build the streaming verbs over `state`. */
 export function createStreamingVerbs(state: MemoryState): StreamingVerbs {
-  const url = (kind: StreamingKind, token: string) =>
-    `${state.options.gatewayUrl().replace(/\/+$/, "")}/stream/${kind}/${token}`;
+  /** The gateway's base URL; throws when it has none to offer (no TCP listener). */
+  const baseUrl = (): string => {
+    const base = state.options.gatewayUrl();
+    if (base === "") {
+      throw new CoreError("unavailable", "streaming needs the gateway's TCP listener, and this gateway has none (--listen none)");
+    }
+    return base.replace(/\/+$/, "");
+  };
+  /** Park `session` and return its URL (the base first: no session without a URL). */
+  const urlFor = (session: Parameters<MemoryState["sessions"]["create"]>[0]): string => {
+    const base = baseUrl();
+    return `${base}/stream/${session.kind}/${state.sessions.create(session)}`;
+  };
 
   const runningContainer = (id: string, action: string): ContainerRecord => {
     const record = state.containers.resolve(id);
@@ -47,15 +57,13 @@ export function createStreamingVerbs(state: MemoryState): StreamingVerbs {
       if (request.cmd.length === 0) throw new CoreError("invalid_argument", "cmd must not be empty");
       const record = runningContainer(request.containerId, "exec in");
       checkStdio(request);
-      const token = state.sessions.create({ kind: "exec", request, containerId: record.id });
-      return create(ExecResponseSchema, { url: url("exec", token) });
+      return create(ExecResponseSchema, { url: urlFor({ kind: "exec", request, containerId: record.id }) });
     },
 
     async attach(request) {
       const record = runningContainer(request.containerId, "attach to");
       checkStdio(request);
-      const token = state.sessions.create({ kind: "attach", request, containerId: record.id });
-      return create(AttachResponseSchema, { url: url("attach", token) });
+      return create(AttachResponseSchema, { url: urlFor({ kind: "attach", request, containerId: record.id }) });
     },
 
     async portForward(request) {
@@ -66,8 +74,7 @@ export function createStreamingVerbs(state: MemoryState): StreamingVerbs {
       for (const port of request.port) {
         if (port < 1 || port > 65535) throw new CoreError("invalid_argument", `port ${port} is out of range`);
       }
-      const token = state.sessions.create({ kind: "portforward", request, podSandboxId: sandbox.id });
-      return create(PortForwardResponseSchema, { url: url("portforward", token) });
+      return create(PortForwardResponseSchema, { url: urlFor({ kind: "portforward", request, podSandboxId: sandbox.id }) });
     },
   };
 }

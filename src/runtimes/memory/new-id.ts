@@ -24,8 +24,3 @@ export function createIdGenerator(): () => string {
     return pool.toString("hex", start, start + idBytes);
   };
 }
-
-/** A random single-use token (22 URL-safe characters, 128 bits). */
-export function newToken(): string {
-  return randomFillSync(Buffer.alloc(16)).toString("base64url");
-}

@@ -39,8 +39,10 @@ const recordHeaders: CoreInterceptor = {
     return next(call);
   },
 };
+// The upstream also listens on loopback TCP: its memory runtime puts that
+// address in Exec/Attach/PortForward URLs.
 const startUpstream = (socket = upstreamSocket): Promise<Gateway> =>
-  startGateway({ socket, graceMs: 500, interceptors: [recordHeaders] });
+  startGateway({ socket, tcp: { host: "127.0.0.1", port: 0 }, graceMs: 500, interceptors: [recordHeaders] });
 let upstream = await startUpstream();
 after(async () => {
   await upstream.close();

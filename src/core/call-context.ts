@@ -18,6 +18,25 @@ export interface CallContext {
    * {@link headerOf}, which falls back to `headers`.
    */
   header?(name: string): string | undefined;
+  /**
+   * Run `listener` once when the call is cancelled (at once if it already
+   * was), without building `signal`; returns a function that unregisters
+   * it. Optional: use {@link whenCancelled}, which falls back to `signal`.
+   */
+  whenCancelled?(listener: (reason: Error) => void): () => void;
+}
+
+/** Run `listener` once when `ctx` is cancelled (at once if it is); returns the unregistering function. */
+export function whenCancelled(ctx: CallContext, listener: (reason: Error) => void): () => void {
+  if (ctx.whenCancelled !== undefined) return ctx.whenCancelled(listener);
+  const signal = ctx.signal;
+  const onAbort = () => listener(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+  if (signal.aborted) {
+    onAbort();
+    return () => {};
+  }
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
 
 /** The request header `name` (lower case) of `ctx`, cheaply when the context can. */

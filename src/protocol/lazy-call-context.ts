@@ -31,6 +31,8 @@ export class LazyCallContext implements CallContext {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private onClose: (() => void) | undefined;
+  private cancelled: Error | undefined;
+  private cancelListeners: ((reason: Error) => void)[] | undefined;
 
   constructor(
     private readonly req: IncomingMessage | Http2ServerRequest,
@@ -48,7 +50,7 @@ export class LazyCallContext implements CallContext {
       this.deadline = Date.now() + timeoutMs;
       this.timer = setTimeout(() => {
         onDeadline();
-        this.controllerOf().abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+        this.cancel(new ConnectError("the operation timed out", Code.DeadlineExceeded));
       }, timeoutMs);
     }
   }
@@ -64,7 +66,27 @@ export class LazyCallContext implements CallContext {
   }
 
   get signal(): AbortSignal {
-    return this.controllerOf().signal;
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.cancelled !== undefined) controller.abort(this.cancelled);
+      else this.watchClient();
+    }
+    return this.controller.signal;
+  }
+
+  whenCancelled(listener: (reason: Error) => void): () => void {
+    if (this.cancelled !== undefined) {
+      listener(this.cancelled);
+      return noop;
+    }
+    this.watchClient();
+    const listeners = (this.cancelListeners ??= []);
+    listeners.push(listener);
+    return () => {
+      const at = listeners.indexOf(listener);
+      if (at >= 0) listeners.splice(at, 1);
+    };
   }
 
   /** The core has answered: disarm the deadline and stop watching the client. */
@@ -73,13 +95,18 @@ export class LazyCallContext implements CallContext {
     if (this.onClose !== undefined) this.res.off("close", this.onClose);
   }
 
-  private controllerOf(): AbortController {
-    if (this.controller === undefined) {
-      const controller = new AbortController();
-      this.controller = controller;
-      this.onClose = () => controller.abort(new ConnectError("client closed the request", Code.Canceled));
-      this.res.once("close", this.onClose);
-    }
-    return this.controller;
+  private watchClient(): void {
+    if (this.onClose !== undefined) return;
+    this.onClose = () => this.cancel(new ConnectError("client closed the request", Code.Canceled));
+    this.res.once("close", this.onClose);
+  }
+
+  private cancel(reason: Error): void {
+    if (this.cancelled !== undefined) return;
+    this.cancelled = reason;
+    this.controller?.abort(reason);
+    for (const listener of this.cancelListeners ?? []) listener(reason);
   }
 }
+
+const noop = () => {};

@@ -29,11 +29,18 @@ const futureField = 99;
 const echoField = 98;
 
 /** A gRPC server speaking just enough CRI to answer Version, ContainerStatus and Exec. */
-function startStandIn(path: string): Promise<{ close(): Promise<void>; seenHeaders: http2.IncomingHttpHeaders[] }> {
+function startStandIn(path: string): Promise<{ close(): Promise<void>; seenHeaders: http2.IncomingHttpHeaders[]; hung: Promise<void>[] }> {
   const seenHeaders: http2.IncomingHttpHeaders[] = [];
+  // Streams of calls the stand-in never answers; each resolves when the gateway closes it.
+  const hung: Promise<void>[] = [];
   const server = http2.createServer();
   server.on("stream", (stream, headers) => {
     seenHeaders.push(headers);
+    if (headers[":path"] === "/runtime.v1.RuntimeService/ContainerStats") {
+      hung.push(new Promise((resolve) => stream.once("close", () => resolve())));
+      stream.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("end", () => {
@@ -64,9 +71,18 @@ function startStandIn(path: string): Promise<{ close(): Promise<void>; seenHeade
   });
   return new Promise((resolve) => {
     server.listen(path, () =>
-      resolve({ seenHeaders, close: () => new Promise<void>((r) => server.close(() => r())) }),
+      resolve({ seenHeaders, hung, close: () => new Promise<void>((r) => server.close(() => r())) }),
     );
   });
+}
+
+/** `promise`, or a failure naming `what` after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 const combos: ClientCombo[] = [
@@ -144,6 +160,39 @@ describe("remote core: binary calls relayed undecoded", () => {
       }
     });
   }
+
+  it("cancels the upstream call when the client's deadline passes, over gRPC", async () => {
+    const { transport, close } = createTransport({ url: gateway.url, socketPath: gateway.socketPath }, combos[0] as ClientCombo);
+    try {
+      const before = standIn.hung.length;
+      const started = Date.now();
+      const err = await createClient(RuntimeService, transport)
+        .containerStats({ containerId: "x" }, { timeoutMs: 300 })
+        .then(() => assert.fail("expected deadline_exceeded"), (e: unknown) => ConnectError.from(e));
+      assert.equal(err.code, Code.DeadlineExceeded);
+      assert.ok(Date.now() - started < 2000, "answered at the deadline");
+      assert.equal(standIn.hung.length, before + 1);
+      await within(standIn.hung.at(-1) as Promise<void>, 3000, "the gateway resets the upstream stream");
+    } finally {
+      close();
+    }
+  });
+
+  it("cancels the upstream call when the client cancels, over gRPC", async () => {
+    const { transport, close } = createTransport({ url: gateway.url, socketPath: gateway.socketPath }, combos[0] as ClientCombo);
+    try {
+      const before = standIn.hung.length;
+      const abort = new AbortController();
+      const call = createClient(RuntimeService, transport).containerStats({ containerId: "x" }, { signal: abort.signal });
+      while (standIn.hung.length === before) await new Promise((r) => setTimeout(r, 10));
+      abort.abort();
+      const err = await call.then(() => assert.fail("expected canceled"), (e: unknown) => ConnectError.from(e));
+      assert.equal(err.code, Code.Canceled);
+      await within(standIn.hung.at(-1) as Promise<void>, 3000, "the gateway resets the upstream stream");
+    } finally {
+      close();
+    }
+  });
 
   it("answers JSON calls with the runtime's checks too", async () => {
     const res = await fetch(`${gateway.url}/runtime.v1.RuntimeService/ContainerStatus`, {

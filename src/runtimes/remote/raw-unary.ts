@@ -9,11 +9,13 @@
 import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { type CallContext, whenCancelled } from "../../core/call-context.js";
 import type { UpstreamSession } from "./upstream-session.js";
 
 /** What one raw call needs besides the bytes. */
 export interface RawCallOptions {
-  readonly signal: AbortSignal;
+  /** The client's call: cancelling it cancels the upstream call. */
+  readonly ctx: CallContext;
   /** Deadline sent upstream as grpc-timeout and enforced here. */
   readonly timeoutMs: number | undefined;
   /** Request headers passed upstream (already filtered, lower-case names). */
@@ -36,9 +38,8 @@ export async function callRawUnary(
   session: UpstreamSession,
   path: string,
   message: Uint8Array,
-  { signal, timeoutMs, headers, readMaxBytes }: RawCallOptions,
+  { ctx, timeoutMs, headers, readMaxBytes }: RawCallOptions,
 ): Promise<Uint8Array> {
-  signal.throwIfAborted();
   const requestHeaders: Record<string, string> = {
     ...headers,
     ":method": "POST",
@@ -55,11 +56,12 @@ export async function callRawUnary(
     let received = 0;
     let responseHeaders: IncomingHttpHeaders | undefined;
     let settled = false;
+    let stopWatching = () => {};
     const finish = (err: unknown, reply?: Uint8Array) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      stopWatching();
       if (err !== undefined) {
         if (!stream.closed) stream.close(0x8); // NGHTTP2_CANCEL
         reject(err);
@@ -67,13 +69,13 @@ export async function callRawUnary(
         resolve(reply as Uint8Array);
       }
     };
-    const onAbort = () => finish(ConnectError.from(signal.reason, Code.Canceled));
-    signal.addEventListener("abort", onAbort, { once: true });
     const timer =
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => finish(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
 
+    // A call cancelled already finishes at once, here.
+    stopWatching = whenCancelled(ctx, (reason) => finish(ConnectError.from(reason, Code.Canceled)));
     stream.on("response", (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
       responseHeaders = h;
       if (h[":status"] !== 200) {

@@ -145,7 +145,7 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
       }
       try {
         return await callRawUnary(target.session, target.path, request, {
-          signal: ctx.signal,
+          ctx,
           timeoutMs: left ?? target.fallbackMs,
           headers: forwardedOf(ctx),
           readMaxBytes: upstreamMaxBytes,

@@ -15,7 +15,12 @@ import type { BinaryForwarder, CoreHealth, RuntimeCore } from "../../core/runtim
 import { defaultReconnectInitialMs, defaultReconnectMaxMs } from "./backoff.js";
 import { type ConnectionState, createConnectionState } from "./connection-state.js";
 import { callRawUnary } from "./raw-unary.js";
-import { type UpstreamSession, createUpstreamSession } from "./upstream-session.js";
+import {
+  type UpstreamSession,
+  createUpstreamSession,
+  defaultKeepaliveMs,
+  defaultKeepaliveTimeoutMs,
+} from "./upstream-session.js";
 import { type Dialed, dial, probeEndpoint } from "./dial.js";
 import { type Endpoint, parseEndpoint } from "./endpoint.js";
 import { defaultEventsPollMs, withFallbacks } from "./fallbacks.js";
@@ -52,6 +57,9 @@ type AnyClient = Record<string, (request: Message, options: object) => unknown>;
  * - `reconnect-initial-ms`, `reconnect-max-ms`: the redial backoff once an
  *   endpoint is down (default 100 ms, growing ×1.6 with ±20% jitter, at most
  *   1000 ms); see connection-state.ts
+ * - `keepalive-ms`, `keepalive-timeout-ms`: the connection relayed calls use
+ *   is PINGed this often (default 30000) and dropped, failing its calls with
+ *   `unavailable`, when a PING goes unanswered this long (default 15000)
  *
  * Nothing is dialed until the first call. When dialing an endpoint fails it
  * is down: calls to it fail at once with `unavailable` naming the endpoint
@@ -121,8 +129,13 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   };
 
   // Binary unary calls relayed without decoding (see RuntimeCore.forward).
-  const runtimeRelay = createUpstreamSession(runtimeEndpoint, { connectTimeoutMs });
-  const imageRelay = imageEndpoint === runtimeEndpoint ? runtimeRelay : createUpstreamSession(imageEndpoint, { connectTimeoutMs });
+  const relayOptions = {
+    connectTimeoutMs,
+    keepaliveMs: positiveSetting(settings, "keepalive-ms", defaultKeepaliveMs),
+    keepaliveTimeoutMs: positiveSetting(settings, "keepalive-timeout-ms", defaultKeepaliveTimeoutMs),
+  };
+  const runtimeRelay = createUpstreamSession(runtimeEndpoint, relayOptions);
+  const imageRelay = imageEndpoint === runtimeEndpoint ? runtimeRelay : createUpstreamSession(imageEndpoint, relayOptions);
   const relayTargets = new Map<DescMethod, { session: UpstreamSession; link: ConnectionState; path: string; fallbackMs: number }>();
   for (const [service, relay, link] of [
     [RuntimeService, runtimeRelay, runtimeLink],

@@ -16,6 +16,11 @@ export const streamWindowBytes = 4 * 1024 * 1024;
 /** Flow-control window of the whole connection, shared by all calls in flight. */
 export const connectionWindowBytes = 32 * 1024 * 1024;
 
+/** How often an open connection is checked with an HTTP/2 PING (default). */
+export const defaultKeepaliveMs = 30_000;
+/** How long a PING may go unanswered before the connection counts as dead (default). */
+export const defaultKeepaliveTimeoutMs = 15_000;
+
 /** One upstream connection for relayed calls. */
 export interface UpstreamSession {
   /**
@@ -29,7 +34,14 @@ export interface UpstreamSession {
 }
 
 /** Create the session for `endpoint`. Nothing is dialed until the first request. */
-export function createUpstreamSession(endpoint: Endpoint, { connectTimeoutMs }: { connectTimeoutMs: number }): UpstreamSession {
+export function createUpstreamSession(
+  endpoint: Endpoint,
+  {
+    connectTimeoutMs,
+    keepaliveMs = defaultKeepaliveMs,
+    keepaliveTimeoutMs = defaultKeepaliveTimeoutMs,
+  }: { connectTimeoutMs: number; keepaliveMs?: number; keepaliveTimeoutMs?: number },
+): UpstreamSession {
   const authority = endpoint.kind === "unix" ? "http://localhost" : `http://${endpoint.host}:${endpoint.port}`;
   let current: ClientHttp2Session | undefined;
   let connecting: Promise<ClientHttp2Session> | undefined;
@@ -56,7 +68,14 @@ export function createUpstreamSession(endpoint: Endpoint, { connectTimeoutMs }: 
         reject(err);
       });
       session.once("goaway", forget);
-      session.once("close", forget);
+      session.once("close", () => {
+        forget();
+        clearInterval(pinger);
+      });
+      // A peer that vanished without closing (a TCP upstream on another
+      // host) would otherwise hold every call until its deadline.
+      const pinger = setInterval(() => keepAlive(session, keepaliveTimeoutMs), keepaliveMs);
+      pinger.unref();
       session.once("connect", () => {
         clearTimeout(timer);
         if (closed) {
@@ -95,4 +114,18 @@ export function createUpstreamSession(endpoint: Endpoint, { connectTimeoutMs }: 
       current = undefined;
     },
   };
+}
+
+/** PING `session`; destroy it (failing its calls) when the answer does not come within `timeoutMs`. */
+function keepAlive(session: ClientHttp2Session, timeoutMs: number): void {
+  if (session.closed || session.destroyed || session.connecting) return;
+  const timer = setTimeout(
+    () => session.destroy(Object.assign(new Error("upstream did not answer a ping"), { code: "ETIMEDOUT", syscall: "ping" })),
+    timeoutMs,
+  );
+  timer.unref();
+  session.ping((err) => {
+    clearTimeout(timer);
+    if (err !== null && !session.destroyed) session.destroy(err);
+  });
 }

@@ -44,6 +44,7 @@ export function interceptCore(core: RuntimeCore, interceptors: readonly CoreInte
     // Streaming sessions were authorized by the Exec/Attach/PortForward call
     // that created their token, which went through the chain.
     streaming: core.streaming,
+    checksRequests: core.checksRequests,
     // No `forward`: interceptors must see every call decoded.
   };
   const target = core as unknown as Record<string, (req: Message, ctx: CallContext) => unknown>;

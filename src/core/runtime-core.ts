@@ -135,11 +135,16 @@ export interface RuntimeCore extends RuntimeMethods, ImageMethods {
    * For a core that relays calls to another runtime (the remote core): unary
    * calls that arrive as binary protobuf (gRPC, gRPC-Web, Connect binary)
    * are handed over still encoded, and the reply bytes go back as they are.
-   * The gateway then also leaves request checking to the runtime on every
-   * protocol, so answers match calling the runtime directly. Interceptors
-   * see decoded messages, so interceptCore drops this when it adds any.
+   * Interceptors see decoded messages, so interceptCore drops this when it
+   * adds any.
    */
   readonly forward?: BinaryForwarder;
+  /**
+   * True when the core (or the runtime behind it) checks requests itself:
+   * the gateway then skips its own required-field checks on every protocol,
+   * so answers are the runtime's own, as when calling it directly.
+   */
+  readonly checksRequests?: boolean;
 }
 
 /** Relays encoded unary calls; see {@link RuntimeCore.forward}. */

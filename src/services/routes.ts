@@ -42,9 +42,9 @@ export interface Routes {
  */
 export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): Routes {
   const unary = new Map<string, UnaryRoute>();
-  // A core that relays to another runtime leaves checking to that runtime,
-  // so its answers are the runtime's own on every protocol.
-  const relays = core.forward !== undefined;
+  // A core in front of another runtime leaves checking to that runtime, so
+  // its answers are the runtime's own on every protocol.
+  const relays = core.checksRequests === true;
   const invokersOf = (service: DescService, checks: Record<string, unknown>) => {
     const invokers = new Map<string, UnaryInvoker>();
     for (const method of service.methods) {

@@ -194,6 +194,31 @@ describe("remote core: binary calls relayed undecoded", () => {
     }
   });
 
+  it("still leaves checks to the runtime when interceptors decode every call", async () => {
+    const seen: string[] = [];
+    const intercepted = await startTestGateway({
+      runtime: "remote",
+      coreSettings: { upstream: `unix://${join(temp.dir, "standin.sock")}` },
+      interceptors: [{ unary: (call, next) => (seen.push(call.method.name), next(call)) }],
+    });
+    try {
+      const { transport, close } = createTransport({ url: intercepted.url, socketPath: intercepted.socketPath }, combos[0] as ClientCombo);
+      try {
+        const err = await createClient(RuntimeService, transport).containerStatus({ containerId: "" }).then(
+          () => assert.fail("expected the stand-in's not_found"),
+          (e: unknown) => ConnectError.from(e),
+        );
+        assert.equal(err.code, Code.NotFound);
+        assert.equal(err.rawMessage, "stand-in: no such thing");
+        assert.deepEqual(seen, ["ContainerStatus"], "the interceptor saw the call");
+      } finally {
+        close();
+      }
+    } finally {
+      await intercepted.close();
+    }
+  });
+
   it("answers JSON calls with the runtime's checks too", async () => {
     const res = await fetch(`${gateway.url}/runtime.v1.RuntimeService/ContainerStatus`, {
       method: "POST",

@@ -171,6 +171,8 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
 
   const core: Record<string, unknown> = { name: "remote" };
   core.forward = forward;
+  // The runtime checks requests; its answers should reach clients as they are.
+  core.checksRequests = true;
   const services: [DescService, Client<DescService>, ConnectionState][] = [
     [RuntimeService, runtimeClient as Client<DescService>, runtimeLink],
     [ImageService, imageClient as Client<DescService>, imageLink],

@@ -5,21 +5,60 @@
  * runs a busybox container; the gateway's remote core sits in front of it.
  * Exec's URL points at containerd's own streaming server on loopback; the
  * gateway must hand out its own single-use URL instead and splice the
- * upgraded connection to containerd's, both directions.
+ * upgraded connection to containerd's, both directions — for WebSocket
+ * clients and for SPDY/3.1 ones (crictl and kubectl speak SPDY by default),
+ * here a client built on Debian's spdystream that opens its streams the way
+ * client-go's v4 executor does (test/interop/go-spdy).
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { type Client, createClient } from "@connectrpc/connect";
 import { ImageService, NamespaceMode, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import { runChannelSession } from "../helpers/channel-client.js";
+import { describeResult, onPath, runCommand } from "../interop/run-command.js";
 import { createTransport } from "../helpers/cri-clients.js";
 import { startTestGateway, type TestGateway } from "../helpers/start-gateway.js";
 import { busyboxImage, type Containerd, containerdSkipReason, pauseImage, startContainerd } from "./containerd-harness.js";
 
 const skipReason = containerdSkipReason();
+const spdystreamSource = "/usr/share/gocode/src/github.com/moby/spdystream";
+const spdySkipReason =
+  skipReason ??
+  (onPath("go") ? undefined : "go is not installed (Debian golang-go; .ci/run installs it)") ??
+  (existsSync(spdystreamSource) ? undefined : "spdystream is missing (Debian golang-github-docker-spdystream-dev; .ci/run installs it)");
+
+/**
+ * Build test/interop/go-spdy (a SPDY exec client like client-go's, on
+ * Debian's spdystream) offline in GOPATH mode; returns the binary.
+ */
+async function buildSpdyClient(work: string): Promise<string> {
+  const source = join(work, "gopath", "src", "spdyexec");
+  await mkdir(source, { recursive: true });
+  await copyFile(resolve(import.meta.dirname, "../interop/go-spdy/main.go"), join(source, "main.go"));
+  const binary = join(work, "spdy-exec");
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: work,
+    GO111MODULE: "off",
+    GOPATH: `${join(work, "gopath")}:/usr/share/gocode`,
+    GOCACHE: join(work, "gocache"),
+    GOENV: "off",
+    GOFLAGS: "",
+    GOPROXY: "off",
+    GOTOOLCHAIN: "local",
+    CGO_ENABLED: "0",
+  };
+  const build = await runCommand("go", ["build", "-o", binary, "spdyexec"], { cwd: work, env, timeoutMs: 120_000 });
+  assert.equal(build.code, 0, describeResult("go build spdy-exec (GOPATH mode, Debian sources)", build));
+  return binary;
+}
 const callOptions = { timeoutMs: 30_000 };
 const shortTtlMs = 300;
 const transports: { close(): void }[] = [];
@@ -171,6 +210,41 @@ describe("streaming proxy in front of containerd", { skip: skipReason, timeout: 
     assert.match(head, /^HTTP\/1\.1 101 /);
     assert.match(head, /\r\nupgrade: SPDY\/3\.1\r\n/i);
     assert.match(head, /\r\nx-stream-protocol-version: v4\.channel\.k8s\.io\r\n/i);
+  });
+
+  describe("with a SPDY/3.1 client (client-go's v4 exec protocol on Debian's spdystream)", { skip: spdySkipReason }, () => {
+    let work: string;
+    let spdyExec: string;
+    before(async () => {
+      work = await mkdtemp(join(tmpdir(), "crigw-spdy-"));
+      spdyExec = await buildSpdyClient(work);
+    });
+    after(async () => {
+      if (work !== undefined) await rm(work, { recursive: true, force: true });
+    });
+
+    it("prints the real container's output and exit code through the proxy", async () => {
+      const url = await exec(["sh", "-c", "echo over spdy; echo to-stderr >&2; exit 7"]);
+      const run = await runCommand(spdyExec, [url], { timeoutMs: 30_000 });
+      assert.equal(run.stdout, "over spdy\n", describeResult("spdy-exec", run));
+      assert.equal(run.stderr, "to-stderr\n");
+      assert.equal(run.code, 7);
+    });
+
+    it("carries stdin, and its end, to the container", async () => {
+      const url = await exec(["sh", "-c", "read a; read b; echo got:$a+$b"], { stdin: true });
+      const run = await runCommand(spdyExec, [url, "one\ntwo\n"], { timeoutMs: 30_000 });
+      assert.equal(run.stdout, "got:one+two\n", describeResult("spdy-exec", run));
+      assert.equal(run.code, 0);
+    });
+
+    it("is refused a used token like a WebSocket client", async () => {
+      const url = await exec(["true"]);
+      assert.equal((await runCommand(spdyExec, [url], { timeoutMs: 30_000 })).code, 0);
+      const again = await runCommand(spdyExec, [url], { timeoutMs: 30_000 });
+      assert.equal(again.code, 125);
+      assert.match(again.stderr, /HTTP 404/);
+    });
   });
 
   it("keeps serving CRI calls after streaming sessions", async () => {

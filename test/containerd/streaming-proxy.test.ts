@@ -15,50 +15,20 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type Client, createClient } from "@connectrpc/connect";
 import { ImageService, NamespaceMode, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import { runChannelSession } from "../helpers/channel-client.js";
-import { describeResult, onPath, runCommand } from "../interop/run-command.js";
+import { buildSpdyClient, spdyClientFailed, spdyClientSkipReason } from "../helpers/go-spdy-client.js";
+import { describeResult, runCommand } from "../interop/run-command.js";
 import { createTransport } from "../helpers/cri-clients.js";
 import { startTestGateway, type TestGateway } from "../helpers/start-gateway.js";
 import { busyboxImage, type Containerd, containerdSkipReason, pauseImage, startContainerd } from "./containerd-harness.js";
 
 const skipReason = containerdSkipReason();
-const spdystreamSource = "/usr/share/gocode/src/github.com/moby/spdystream";
-const spdySkipReason =
-  skipReason ??
-  (onPath("go") ? undefined : "go is not installed (Debian golang-go; .ci/run installs it)") ??
-  (existsSync(spdystreamSource) ? undefined : "spdystream is missing (Debian golang-github-docker-spdystream-dev; .ci/run installs it)");
-
-/**
- * Build test/interop/go-spdy (a SPDY exec client like client-go's, on
- * Debian's spdystream) offline in GOPATH mode; returns the binary.
- */
-async function buildSpdyClient(work: string): Promise<string> {
-  const source = join(work, "gopath", "src", "spdyexec");
-  await mkdir(source, { recursive: true });
-  await copyFile(resolve(import.meta.dirname, "../interop/go-spdy/main.go"), join(source, "main.go"));
-  const binary = join(work, "spdy-exec");
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: work,
-    GO111MODULE: "off",
-    GOPATH: `${join(work, "gopath")}:/usr/share/gocode`,
-    GOCACHE: join(work, "gocache"),
-    GOENV: "off",
-    GOFLAGS: "",
-    GOPROXY: "off",
-    GOTOOLCHAIN: "local",
-    CGO_ENABLED: "0",
-  };
-  const build = await runCommand("go", ["build", "-o", binary, "spdyexec"], { cwd: work, env, timeoutMs: 120_000 });
-  assert.equal(build.code, 0, describeResult("go build spdy-exec (GOPATH mode, Debian sources)", build));
-  return binary;
-}
+const spdySkipReason = skipReason ?? spdyClientSkipReason();
 const callOptions = { timeoutMs: 30_000 };
 const shortTtlMs = 300;
 const transports: { close(): void }[] = [];
@@ -242,7 +212,7 @@ describe("streaming proxy in front of containerd", { skip: skipReason, timeout: 
       const url = await exec(["true"]);
       assert.equal((await runCommand(spdyExec, [url], { timeoutMs: 30_000 })).code, 0);
       const again = await runCommand(spdyExec, [url], { timeoutMs: 30_000 });
-      assert.equal(again.code, 125);
+      assert.equal(again.code, spdyClientFailed);
       assert.match(again.stderr, /HTTP 404/);
     });
   });

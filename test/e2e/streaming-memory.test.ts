@@ -242,18 +242,18 @@ describe("streaming with the memory runtime", () => {
       assert.equal((await runChannelSession(url)).stdout, "after h2\n");
     });
 
-    it("survive a SPDY upgrade, which the memory runtime refuses with 400", async () => {
+    it("survive a SPDY upgrade offering no stream protocol the runtime speaks (400)", async () => {
       const url = await exec(["echo", "after spdy"]);
       const { port } = new URL(gw.url);
       const answer = await rawExchange(
         { port: Number(port) },
         `POST ${pathOf(url)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
-          `X-Stream-Protocol-Version: ${v4}\r\nContent-Length: 0\r\n\r\n`,
+          "X-Stream-Protocol-Version: channel.k8s.io\r\nContent-Length: 0\r\n\r\n",
       );
       assert.equal(answer.status, 400, answer.head);
       const body = JSON.parse(answer.body) as { code: string; message: string };
       assert.equal(body.code, "invalid_argument");
-      assert.match(body.message, /websocket/);
+      assert.match(body.message, /v4\.channel\.k8s\.io/);
       assert.equal((await runChannelSession(url)).stdout, "after spdy\n");
     });
 
@@ -534,16 +534,16 @@ describe("streaming through a second gateway's proxy (remote core in front of th
     assert.equal(again.refusedStatus, 404, "the outer token is single use");
   });
 
-  it("relays the inner runtime's refusal of SPDY, which then used up the outer token", async () => {
+  it("relays the inner runtime's refusal of a SPDY offer, which then used up the outer token", async () => {
     const { url } = await clients.runtime.exec({ containerId, cmd: ["echo", "x"], stdout: true });
     const { port } = new URL(outer.url);
     const answer = await rawExchange(
       { port: Number(port) },
       `POST ${new URL(url).pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
-        `X-Stream-Protocol-Version: ${v4}\r\nContent-Length: 0\r\n\r\n`,
+        "X-Stream-Protocol-Version: v2.channel.k8s.io\r\nContent-Length: 0\r\n\r\n",
     );
     assert.equal(answer.status, 400, answer.head);
-    assert.match(answer.body, /websocket/);
+    assert.match(answer.body, /v4\.channel\.k8s\.io/);
     // The proxy takes its token before it knows the runtime's answer (as the
     // kubelet's streaming server takes its own), so a retry needs a new Exec.
     assert.equal((await runChannelSession(url)).refusedStatus, 404);

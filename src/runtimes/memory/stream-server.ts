@@ -1,26 +1,46 @@
 /**
  * The memory runtime's streaming server: serves the gateway URLs its Exec,
- * Attach and PortForward answers point at, over WebSocket with the
- * Kubernetes channel protocol (v5.channel.k8s.io, v4.channel.k8s.io). The
- * sessions run simulated processes (see stream-sessions.ts). SPDY/3.1 is
- * not served here; the gateway proxies it for remote runtimes.
+ * Attach and PortForward answers point at, over either protocol kubelet
+ * clients speak — WebSocket with the channel protocol (v5.channel.k8s.io,
+ * v4.channel.k8s.io) and SPDY/3.1 with v4.channel.k8s.io (crictl's and
+ * kubectl's default). Port forwarding is served over WebSocket only. The
+ * sessions themselves are in stream-sessions.ts.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
 import type { StreamingServer } from "../../core/runtime-core.js";
 import {
+  channelClose,
+  channelError,
+  channelProtocolV4,
+  channelProtocolV5,
   channelProtocols,
+  channelStdin,
   parseProtocolHeader,
   pickChannelProtocol,
+  toChannelFrame,
 } from "../../streaming/channel-protocol.js";
 import { refuseUpgrade } from "../../streaming/raw-response.js";
+import { type SpdyStream, serveSpdy } from "../../streaming/spdy/spdy-connection.js";
 import type { StreamRoute } from "../../streaming/stream-route.js";
 import type { MemoryState } from "./state.js";
-import { runStreamSession } from "./stream-sessions.js";
+import { type Channels, runStreamSession } from "./stream-sessions.js";
+import type { StreamingSession } from "./streaming-sessions.js";
 
 /** Largest WebSocket message accepted from a client (stdin chunks are small). */
 const maxClientMessageBytes = 1024 * 1024;
+/** How long a SPDY client may take to open the streams its session needs (the kubelet's default). */
+const spdyStreamCreationMs = 30_000;
+/** SPDY stream types, by the channel numbers sessions use. */
+const spdyChannels = new Map([
+  ["stdin", 0],
+  ["stdout", 1],
+  ["stderr", 2],
+  ["error", 3],
+  ["resize", 4],
+]);
 
 /** Build the streaming server over `state`'s pending sessions. */
 export function createMemoryStreamServer(state: MemoryState): StreamingServer {
@@ -31,29 +51,145 @@ export function createMemoryStreamServer(state: MemoryState): StreamingServer {
     handleProtocols: (offered) => pickChannelProtocol(offered) ?? false,
   });
 
+  /** Take the session behind the token; answers 404 and returns undefined when there is none. */
+  const take = (route: StreamRoute, socket: Duplex): StreamingSession | undefined => {
+    const session = state.sessions.take(route.token);
+    if (session === undefined || session.kind !== route.kind) {
+      refuseUpgrade(socket, 404, "not_found", "streaming session not found: the token is unknown, expired or already used");
+      return undefined;
+    }
+    return session;
+  };
+
   return {
     handleUpgrade(route: StreamRoute, request: IncomingMessage, socket: Duplex, head: Buffer) {
-      // Checked before the token is taken, so a client that falls back from
-      // one protocol to another can retry with the same URL.
-      if (request.headers.upgrade?.toLowerCase() !== "websocket") {
-        refuseUpgrade(
-          socket,
-          400,
-          "invalid_argument",
-          `the memory runtime streams over websocket only (${channelProtocols.join(", ")}); SPDY is proxied for remote runtimes`,
+      // Everything is checked before the token is taken, so a client that
+      // falls back from one protocol to the other can retry the same URL.
+      const upgrade = request.headers.upgrade?.toLowerCase() ?? "";
+      if (upgrade === "websocket") {
+        if (pickChannelProtocol(parseProtocolHeader(request.headers["sec-websocket-protocol"])) === undefined) {
+          refuseUpgrade(socket, 400, "invalid_argument", `offer one of the websocket subprotocols ${channelProtocols.join(", ")}`);
+          return;
+        }
+        const session = take(route, socket);
+        if (session === undefined) return;
+        wss.handleUpgrade(request, socket, head, (ws) => serveWebSocket(state, session, ws, request));
+        return;
+      }
+      if (upgrade.startsWith("spdy/3.1")) {
+        if (route.kind === "portforward") {
+          refuseUpgrade(socket, 400, "invalid_argument", "the memory runtime forwards ports over websocket only (v4.channel.k8s.io)");
+          return;
+        }
+        const offered = parseProtocolHeader(request.headers["x-stream-protocol-version"] as string | undefined);
+        if (!offered.includes(channelProtocolV4)) {
+          refuseUpgrade(socket, 400, "invalid_argument", `offer X-Stream-Protocol-Version ${channelProtocolV4} for SPDY streaming`);
+          return;
+        }
+        const session = take(route, socket);
+        if (session === undefined || session.kind === "portforward") return;
+        socket.write(
+          "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n" +
+            `X-Stream-Protocol-Version: ${channelProtocolV4}\r\n\r\n`,
         );
+        if (head.length > 0) socket.unshift(head);
+        serveSpdySession(state, session, socket);
         return;
       }
-      if (pickChannelProtocol(parseProtocolHeader(request.headers["sec-websocket-protocol"])) === undefined) {
-        refuseUpgrade(socket, 400, "invalid_argument", `offer one of the websocket subprotocols ${channelProtocols.join(", ")}`);
-        return;
-      }
-      const session = state.sessions.take(route.token);
-      if (session === undefined || session.kind !== route.kind) {
-        refuseUpgrade(socket, 404, "not_found", "streaming session not found: the token is unknown, expired or already used");
-        return;
-      }
-      wss.handleUpgrade(request, socket, head, (ws) => runStreamSession(state, session, ws, request));
+      refuseUpgrade(socket, 400, "invalid_argument", `upgrade to websocket (${channelProtocols.join(", ")}) or SPDY/3.1`);
     },
   };
+}
+
+/** A session over WebSocket: one message per write, the channel in its first byte. */
+function serveWebSocket(state: MemoryState, session: StreamingSession, ws: WebSocket, request: IncomingMessage): void {
+  const gone = new AbortController();
+  const channels: Channels = {
+    send(channel, data) {
+      if (ws.readyState === ws.OPEN) ws.send(toChannelFrame(channel, data));
+    },
+    finish(status) {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(toChannelFrame(channelError, status));
+      ws.close(1000);
+    },
+    signal: gone.signal,
+  };
+  ws.on("close", () => gone.abort());
+  ws.on("error", () => ws.terminate());
+  const ports = session.kind === "portforward" ? portsOf(request, session.request.port) : [];
+  const input = runStreamSession(state, session, channels, ports);
+  // v5 clients say when they close stdin; v4 clients cannot.
+  const canCloseStdin = ws.protocol === channelProtocolV5;
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
+    if (!isBinary || data.length === 0) return;
+    const channel = data[0] as number;
+    if (session.kind === "portforward") input.pushTo(channel, data.subarray(1));
+    else if (channel === channelClose && canCloseStdin && data[1] === channelStdin) input.end();
+    else if (channel === channelStdin) input.push(data.subarray(1));
+  });
+}
+
+/**
+ * A session over SPDY: the client opens one stream per channel, named by
+ * its `streamType` header; the session starts once every stream it needs is
+ * open (error always; stdin, stdout, stderr as requested; resize with tty).
+ */
+function serveSpdySession(state: MemoryState, session: Extract<StreamingSession, { kind: "exec" | "attach" }>, socket: Duplex): void {
+  const { request } = session;
+  const needed = new Set(["error"]);
+  if (request.stdin) needed.add("stdin");
+  if (request.stdout) needed.add("stdout");
+  if (request.stderr) needed.add("stderr");
+  if (request.tty) needed.add("resize");
+  const streams = new Map<number, SpdyStream>();
+  const gone = new AbortController();
+  let started = false;
+
+  const connection = serveSpdy(socket, {
+    onStream(stream) {
+      const channel = spdyChannels.get(stream.headers.get("streamtype") ?? "");
+      if (channel === undefined || streams.has(channel)) {
+        stream.end();
+        return;
+      }
+      streams.set(channel, stream);
+      needed.delete(stream.headers.get("streamtype") as string);
+      if (needed.size === 0 && !started) start();
+    },
+    onClose() {
+      clearTimeout(timer);
+      gone.abort();
+    },
+  });
+  const timer = setTimeout(() => connection.end(), spdyStreamCreationMs);
+  timer.unref();
+
+  function start() {
+    started = true;
+    clearTimeout(timer);
+    const channels: Channels = {
+      send(channel, data) {
+        streams.get(channel)?.write(data);
+      },
+      finish(status) {
+        streams.get(channelError)?.write(status);
+        for (const stream of streams.values()) stream.end();
+        connection.end();
+      },
+      signal: gone.signal,
+    };
+    const input = runStreamSession(state, session, channels, []);
+    const stdin = streams.get(channelStdin);
+    if (stdin !== undefined) {
+      stdin.onData = (bytes) => input.push(bytes);
+      stdin.onEnd = () => input.end();
+    }
+  }
+}
+
+/** Ports to forward: the `port` query parameters (as the kubelet reads them for WebSocket), else the request's. */
+function portsOf(request: IncomingMessage, requested: readonly number[]): number[] {
+  const query = new URL(request.url ?? "/", "http://gateway").searchParams.getAll("port");
+  return query.length > 0 ? query.map(Number) : [...requested];
 }

@@ -10,21 +10,14 @@
  *   echoes stdin to stdout; it ends when the container stops or stdin closes.
  * - portforward: each requested port answers as an echo service.
  */
-import type { IncomingMessage } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
-import type { WebSocket } from "ws";
 import { ContainerState } from "../../../gen/runtime/v1/api_pb.js";
 import {
-  channelClose,
-  channelError,
-  channelProtocolV5,
   channelStderr,
-  channelStdin,
   channelStdout,
   exitCodeStatus,
   failureStatus,
   successStatus,
-  toChannelFrame,
 } from "../../streaming/channel-protocol.js";
 import { containerView } from "./exec-sync.js";
 import { runSimulatedCommand } from "./sim-shell.js";
@@ -38,57 +31,40 @@ const maxStreamBytes = 16 * 1024 * 1024;
 const attachPollMs = 250;
 const shells = new Set(["sh", "bash", "ash", "dash"]);
 
-/** The client's side of a session, as the session code sees it. */
-interface Channels {
+/**
+ * The client's side of a session, whatever carries it (WebSocket channels
+ * or SPDY streams; see stream-server.ts).
+ */
+export interface Channels {
   send(channel: number, data: Uint8Array | string): void;
-  /** Send the final status and close the connection normally. */
+  /** Send the final status on the error channel and close the session normally. */
   finish(status: string): void;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
 }
 
-/** Run `session` on the freshly upgraded `ws`. Never throws. */
-export function runStreamSession(state: MemoryState, session: StreamingSession, ws: WebSocket, request: IncomingMessage): void {
-  const gone = new AbortController();
-  const channels: Channels = {
-    send(channel, data) {
-      if (ws.readyState === ws.OPEN) ws.send(toChannelFrame(channel, data));
-    },
-    finish(status) {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(toChannelFrame(channelError, status));
-      ws.close(1000);
-    },
-    signal: gone.signal,
-  };
-  ws.on("close", () => gone.abort());
-  ws.on("error", () => ws.terminate());
-
-  // v5 clients say when they close stdin; v4 clients cannot.
-  const canCloseStdin = ws.protocol === channelProtocolV5;
+/**
+ * Start `session` on `channels`; returns the Input the transport feeds with
+ * what the client sends. `ports` are the ports to forward (port forwarding
+ * only). Never throws.
+ */
+export function runStreamSession(state: MemoryState, session: StreamingSession, channels: Channels, ports: number[]): Input {
   const input = createInput();
-  ws.on("message", (data: Buffer, isBinary: boolean) => {
-    if (!isBinary || data.length === 0) return;
-    const channel = data[0] as number;
-    if (session.kind === "portforward") input.pushTo(channel, data.subarray(1));
-    else if (channel === channelClose && canCloseStdin && data[1] === channelStdin) input.end();
-    else if (channel === channelStdin) input.push(data.subarray(1));
-  });
-
   const run =
     session.kind === "exec"
       ? runExec(state, session, channels, input)
       : session.kind === "attach"
         ? runAttach(state, session, channels, input)
-        : runPortForward(session, channels, input, portsOf(request, session.request.port));
+        : runPortForward(session, channels, input, ports);
   run.catch((err: unknown) => {
-    if (gone.signal.aborted) return;
+    if (channels.signal.aborted) return;
     channels.finish(failureStatus(err instanceof Error ? err.message : "internal error"));
   });
+  return input;
 }
 
 /** Client input: stdin bytes as they arrive, its end, and other channels (port forwarding). */
-interface Input {
+export interface Input {
   push(bytes: Uint8Array): void;
   pushTo(channel: number, bytes: Uint8Array): void;
   end(): void;
@@ -247,12 +223,6 @@ async function runAttach(
     }
     await delay(attachPollMs, undefined, { signal: channels.signal, ref: false }).catch(() => {});
   }
-}
-
-/** Ports to forward: the `port` query parameters (as the kubelet reads them for WebSocket), else the request's. */
-function portsOf(request: IncomingMessage, requested: readonly number[]): number[] {
-  const query = new URL(request.url ?? "/", "http://gateway").searchParams.getAll("port");
-  return query.length > 0 ? query.map(Number) : [...requested];
 }
 
 async function runPortForward(

@@ -4,7 +4,8 @@
 // then one stream per stdio channel, each named by its streamType header,
 // the error stream first. Prints the session's stdout and stderr, and exits
 // with the command's exit code (from the v4 status on the error stream), 0
-// for success, or 125 when the session itself failed.
+// for success, or 125 when the session itself failed. It always opens stdout
+// and stderr streams, so the Exec or Attach call must ask for both.
 //
 // usage: spdy-exec URL [STDIN]
 package main

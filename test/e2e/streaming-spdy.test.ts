@@ -1,7 +1,7 @@
 /**
  * SPDY/3.1 streaming on the default (memory) runtime: crictl and kubectl
- * speak SPDY by default, so exec and attach must work over it, not only over
- * WebSocket. The client is test/interop/go-spdy, built on Debian's
+ * speak SPDY by default, so exec, attach and port forwarding must work over
+ * it, not only over WebSocket. The client is test/interop/go-spdy, built on Debian's
  * spdystream and opening its streams the way client-go's v4 executor does.
  */
 import assert from "node:assert/strict";
@@ -17,7 +17,7 @@ import { buildSpdyClient, spdyClientFailed, spdyClientSkipReason } from "../help
 import { startTestGateway, type TestGateway } from "../helpers/start-gateway.js";
 import { describeResult, runCommand } from "../interop/run-command.js";
 
-describe("SPDY/3.1 exec and attach on the memory runtime", { skip: spdyClientSkipReason() }, () => {
+describe("SPDY/3.1 exec, attach and port forwarding on the memory runtime", { skip: spdyClientSkipReason() }, () => {
   let work: string;
   let spdyExec: string;
   let gateway: TestGateway;
@@ -88,13 +88,29 @@ describe("SPDY/3.1 exec and attach on the memory runtime", { skip: spdyClientSki
     assert.match(again.stderr, /HTTP 404/);
   });
 
-  it("serves port forwarding over WebSocket only, without using the token up", async () => {
+  it("forwards a port over SPDY (portforward.k8s.io): the simulated port echoes", async () => {
     const podSandboxId = (await runtime.listPodSandbox({})).items[0]?.id as string;
     const { url } = await runtime.portForward({ podSandboxId, port: [8080] });
-    const refused = await run(url);
+    const result = await runCommand(spdyExec, ["-portforward", url, "8080", "ping over spdy"], { timeoutMs: 20_000 });
+    assert.equal(result.stdout, "ping over spdy", describeResult("spdy-exec -portforward", result));
+    assert.equal(result.code, 0);
+  });
+
+  it("reports an invalid port on the error stream", async () => {
+    const podSandboxId = (await runtime.listPodSandbox({})).items[0]?.id as string;
+    const { url } = await runtime.portForward({ podSandboxId, port: [8080] });
+    const result = await runCommand(spdyExec, ["-portforward", url, "0", "x"], { timeoutMs: 20_000 });
+    assert.equal(result.code, spdyClientFailed);
+    assert.match(result.stderr, /invalid port "0"/);
+  });
+
+  it("refuses SPDY port forwarding that does not offer portforward.k8s.io, keeping the token", async () => {
+    const podSandboxId = (await runtime.listPodSandbox({})).items[0]?.id as string;
+    const { url: forward } = await runtime.portForward({ podSandboxId, port: [8080] });
+    const refused = await run(forward); // offers v4.channel.k8s.io, not portforward.k8s.io
     assert.equal(refused.code, spdyClientFailed);
-    assert.match(refused.stderr, /HTTP 400.*websocket/);
-    const session = await runChannelSession(`${url}?port=8080`, { protocols: ["v4.channel.k8s.io"], until: (frames) => frames.length >= 2 });
-    assert.equal(session.refusedStatus, undefined);
+    assert.match(refused.stderr, /HTTP 400.*portforward\.k8s\.io/);
+    const session = await runChannelSession(`${forward}?port=8080`, { protocols: ["v4.channel.k8s.io"], until: (frames) => frames.length >= 2 });
+    assert.equal(session.refusedStatus, undefined, "the token was kept");
   });
 });

@@ -3,8 +3,9 @@
  * Attach and PortForward answers point at, over either protocol kubelet
  * clients speak — WebSocket with the channel protocol (v5.channel.k8s.io,
  * v4.channel.k8s.io) and SPDY/3.1 with v4.channel.k8s.io (crictl's and
- * kubectl's default). Port forwarding is served over WebSocket only. The
- * sessions themselves are in stream-sessions.ts.
+ * kubectl's default); port forwarding over WebSocket (v4.channel.k8s.io) or
+ * SPDY/3.1 (portforward.k8s.io). The sessions themselves are in
+ * stream-sessions.ts.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -29,6 +30,8 @@ import type { MemoryState } from "./state.js";
 import { type Channels, runStreamSession } from "./stream-sessions.js";
 import type { StreamingSession } from "./streaming-sessions.js";
 
+/** The SPDY port-forwarding protocol (kubectl's and crictl's port-forward). */
+const portForwardProtocol = "portforward.k8s.io";
 /** Largest WebSocket message accepted from a client (stdin chunks are small). */
 const maxClientMessageBytes = 1024 * 1024;
 /** How long a SPDY client may take to open the streams its session needs (the kubelet's default). */
@@ -77,11 +80,22 @@ export function createMemoryStreamServer(state: MemoryState): StreamingServer {
         return;
       }
       if (upgrade.startsWith("spdy/3.1")) {
+        const offered = parseProtocolHeader(request.headers["x-stream-protocol-version"] as string | undefined);
         if (route.kind === "portforward") {
-          refuseUpgrade(socket, 400, "invalid_argument", "the memory runtime forwards ports over websocket only (v4.channel.k8s.io)");
+          if (!offered.includes(portForwardProtocol)) {
+            refuseUpgrade(socket, 400, "invalid_argument", `offer X-Stream-Protocol-Version ${portForwardProtocol} to forward ports over SPDY`);
+            return;
+          }
+          const session = take(route, socket);
+          if (session === undefined || session.kind !== "portforward") return;
+          socket.write(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n" +
+              `X-Stream-Protocol-Version: ${portForwardProtocol}\r\n\r\n`,
+          );
+          if (head.length > 0) socket.unshift(head);
+          serveSpdyPortForward(socket);
           return;
         }
-        const offered = parseProtocolHeader(request.headers["x-stream-protocol-version"] as string | undefined);
         if (!offered.includes(channelProtocolV4)) {
           refuseUpgrade(socket, 400, "invalid_argument", `offer X-Stream-Protocol-Version ${channelProtocolV4} for SPDY streaming`);
           return;
@@ -186,6 +200,45 @@ function serveSpdySession(state: MemoryState, session: Extract<StreamingSession,
       stdin.onEnd = () => input.end();
     }
   }
+}
+
+/**
+ * Port forwarding over SPDY: the client opens an error and a data stream per
+ * connection it forwards (headers `streamType`, `port`, `requestID`), on one
+ * SPDY connection for as long as it likes. Each port of the simulated pod
+ * answers as an echo service: what arrives on a data stream goes back on it.
+ */
+function serveSpdyPortForward(socket: Duplex): void {
+  const errors = new Map<string, SpdyStream>();
+  serveSpdy(socket, {
+    onStream(stream) {
+      const requestId = stream.headers.get("requestid") ?? "";
+      const port = Number(stream.headers.get("port"));
+      const type = stream.headers.get("streamtype");
+      if (type === "error") {
+        errors.set(requestId, stream);
+        return;
+      }
+      if (type !== "data") {
+        stream.end();
+        return;
+      }
+      const error = errors.get(requestId);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        error?.write(`invalid port ${JSON.stringify(stream.headers.get("port") ?? "")}`);
+        error?.end();
+        stream.end();
+        return;
+      }
+      stream.onData = (bytes) => stream.write(bytes);
+      stream.onEnd = () => {
+        stream.end();
+        error?.end();
+        errors.delete(requestId);
+      };
+    },
+    onClose() {},
+  });
 }
 
 /** Ports to forward: the `port` query parameters (as the kubelet reads them for WebSocket), else the request's. */

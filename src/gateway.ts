@@ -100,7 +100,8 @@ export async function startGateway({
   // URLs for its own and proxies them.
   const proxy = rawCore.streaming === undefined ? createStreamingProxy({ gatewayUrl, ttlMs: streamTokenTtlMs }) : undefined;
   const core = interceptCore(proxy === undefined ? rawCore : proxy.wrap(rawCore), interceptors);
-  const upgrade = createUpgradeRouter(proxy?.server ?? (rawCore.streaming as NonNullable<RuntimeCore["streaming"]>));
+  const streamingServer = proxy?.server ?? (rawCore.streaming as NonNullable<RuntimeCore["streaming"]>);
+  const upgrade = createUpgradeRouter(streamingServer);
 
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
@@ -159,6 +160,7 @@ export async function startGateway({
       closing ??= (async () => {
         const done = started.close({ graceMs });
         shutdown.abort();
+        streamingServer.shutdown?.();
         await done;
         await rawCore.close();
         log.debug("gateway closed");

@@ -162,4 +162,10 @@ export interface StreamingServer {
    * close it when done. Must not throw.
    */
   handleUpgrade(route: StreamRoute, request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * The gateway is shutting down: end open sessions now, telling clients
+   * why where the protocol can (sockets still open when the grace period
+   * ends are destroyed). Optional.
+   */
+  shutdown?(): void;
 }

@@ -61,7 +61,13 @@ export function createCleartextServers({
   if (upgrade !== undefined) {
     h1.on("upgrade", (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
       whenResponsesDone(socket, () => {
-        if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => h1.emit("connection", again));
+        // No new sessions once closing; the connection was told to close.
+        if (tracker.closing) {
+          socket.destroy();
+          return;
+        }
+        if (upgrade(req, socket, head)) tracker.markUpgraded(socket);
+        else declineUpgrade(req, socket, head, (again) => h1.emit("connection", again));
       });
     });
   }

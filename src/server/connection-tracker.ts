@@ -28,6 +28,12 @@ export interface ConnectionTracker {
   setSniffing(socket: Duplex, sniffing: boolean): void;
   /** A socket handed to an HTTP/1 server (over TLS: the TLSSocket). Destroyed at once when closing. */
   addHttp1(socket: Duplex): void;
+  /**
+   * An HTTP/1 socket switched to another protocol (a streaming session): no
+   * longer idle HTTP/1, so closing leaves it its grace period instead of
+   * dropping it at once; it is destroyed when the grace period ends.
+   */
+  markUpgraded(socket: Duplex): void;
   /** An HTTP/1 request on a socket passed to {@link ConnectionTracker.addHttp1}; call from the 'request' event. */
   addHttp1Request(socket: Duplex, res: ServerResponse): void;
   /** An HTTP/2 session. Sent GOAWAY at once when closing. */
@@ -95,6 +101,9 @@ export function createConnectionTracker(): ConnectionTracker {
       }
       http1.set(socket, { responses: new Set() });
       socket.once("close", () => http1.delete(socket));
+    },
+    markUpgraded(socket) {
+      http1.delete(socket);
     },
     addHttp1Request(socket, res) {
       const state = http1.get(socket);

@@ -70,7 +70,13 @@ export function createTlsServer({
     // takes HTTP/1 connections.
     server.on("upgrade", (req: IncomingMessage, socket: TLSSocket, head: Buffer) => {
       whenResponsesDone(socket, () => {
-        if (!upgrade(req, socket, head)) declineUpgrade(req, socket, head, (again) => server.emit("secureConnection", again));
+        // No new sessions once closing; the connection was told to close.
+        if (tracker.closing) {
+          socket.destroy();
+          return;
+        }
+        if (upgrade(req, socket, head)) tracker.markUpgraded(socket);
+        else declineUpgrade(req, socket, head, (again) => server.emit("secureConnection", again));
       });
     });
   }

@@ -421,7 +421,7 @@ describe("streaming tokens with a short TTL, and shutdown", () => {
     assert.equal((await runChannelSession(fresh)).stdout, "in time\n");
   });
 
-  it("ends an open session when the gateway closes, without hanging", async () => {
+  it("ends an open session when the gateway closes, telling the client why, without hanging", async () => {
     const { url } = await clients.runtime.attach({ containerId, stdout: true });
     const session = runChannelSession(url, { timeoutMs: 10_000 });
     await delay(300);
@@ -431,7 +431,9 @@ describe("streaming tokens with a short TTL, and shutdown", () => {
     const ended = await session;
     assert.ok(Date.now() - started < 5000, `close took ${Date.now() - started} ms`);
     assert.equal(ended.refusedStatus, undefined);
-    assert.ok(ended.closeCode !== undefined, "the client saw the connection close");
+    assert.equal(ended.status?.status, "Failure");
+    assert.equal(ended.status?.message, "the gateway is shutting down");
+    assert.equal(ended.closeCode, 1000, "closed normally, not cut off");
   });
 });
 

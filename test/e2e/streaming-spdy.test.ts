@@ -113,4 +113,34 @@ describe("SPDY/3.1 exec, attach and port forwarding on the memory runtime", { sk
     const session = await runChannelSession(`${forward}?port=8080`, { protocols: ["v4.channel.k8s.io"], until: (frames) => frames.length >= 2 });
     assert.equal(session.refusedStatus, undefined, "the token was kept");
   });
+
+  it("ends a session open at shutdown with a status saying so", async () => {
+    const own = await startTestGateway();
+    const made = createTransport({ url: own.url, socketPath: own.socketPath }, { protocol: "grpc", via: "unix", httpVersion: "2" });
+    try {
+      const client = createClient(RuntimeService, made.transport);
+      await createClient(ImageService, made.transport).pullImage({ image: { image: "busybox" } });
+      const sandboxConfig = { metadata: { name: "closing", uid: "closing-uid", namespace: "default" } };
+      const { podSandboxId } = await client.runPodSandbox({ config: sandboxConfig });
+      const { containerId: id } = await client.createContainer({
+        podSandboxId,
+        config: { metadata: { name: "sleeper" }, image: { image: "busybox" } },
+        sandboxConfig,
+      });
+      await client.startContainer({ containerId: id });
+      const { url } = await client.exec({ containerId: id, cmd: ["sleep", "100"], stdout: true, stderr: true });
+      const running = run(url);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      made.close();
+      const started = Date.now();
+      await own.close();
+      const result = await running;
+      assert.ok(Date.now() - started < 5000);
+      assert.equal(result.code, spdyClientFailed);
+      assert.match(result.stderr, /the gateway is shutting down/);
+    } finally {
+      made.close();
+      await own.close();
+    }
+  });
 });

@@ -15,6 +15,7 @@ import type { StreamingServer } from "../../core/runtime-core.js";
 import {
   channelClose,
   channelError,
+  failureStatus,
   channelProtocolV4,
   channelProtocolV5,
   channelProtocols,
@@ -54,6 +55,13 @@ export function createMemoryStreamServer(state: MemoryState): StreamingServer {
     handleProtocols: (offered) => pickChannelProtocol(offered) ?? false,
   });
 
+  /** How to end each open session at shutdown. */
+  const open = new Set<() => void>();
+  const track = (end: () => void, gone: AbortSignal) => {
+    open.add(end);
+    gone.addEventListener("abort", () => open.delete(end), { once: true });
+  };
+
   /** Take the session behind the token; answers 404 and returns undefined when there is none. */
   const take = (route: StreamRoute, socket: Duplex): StreamingSession | undefined => {
     const session = state.sessions.take(route.token);
@@ -76,7 +84,7 @@ export function createMemoryStreamServer(state: MemoryState): StreamingServer {
         }
         const session = take(route, socket);
         if (session === undefined) return;
-        wss.handleUpgrade(request, socket, head, (ws) => serveWebSocket(state, session, ws, request));
+        wss.handleUpgrade(request, socket, head, (ws) => serveWebSocket(state, session, ws, request, track));
         return;
       }
       if (upgrade.startsWith("spdy/3.1")) {
@@ -93,7 +101,7 @@ export function createMemoryStreamServer(state: MemoryState): StreamingServer {
               `X-Stream-Protocol-Version: ${portForwardProtocol}\r\n\r\n`,
           );
           if (head.length > 0) socket.unshift(head);
-          serveSpdyPortForward(socket);
+          serveSpdyPortForward(socket, track);
           return;
         }
         if (!offered.includes(channelProtocolV4)) {
@@ -107,16 +115,25 @@ export function createMemoryStreamServer(state: MemoryState): StreamingServer {
             `X-Stream-Protocol-Version: ${channelProtocolV4}\r\n\r\n`,
         );
         if (head.length > 0) socket.unshift(head);
-        serveSpdySession(state, session, socket);
+        serveSpdySession(state, session, socket, track);
         return;
       }
       refuseUpgrade(socket, 400, "invalid_argument", `upgrade to websocket (${channelProtocols.join(", ")}) or SPDY/3.1`);
+    },
+    shutdown() {
+      for (const end of [...open]) end();
     },
   };
 }
 
 /** A session over WebSocket: one message per write, the channel in its first byte. */
-function serveWebSocket(state: MemoryState, session: StreamingSession, ws: WebSocket, request: IncomingMessage): void {
+/** Registers how to end a session at shutdown, until `gone` aborts. */
+type Track = (end: () => void, gone: AbortSignal) => void;
+
+/** The status a session open at shutdown ends with. */
+const shuttingDown = failureStatus("the gateway is shutting down");
+
+function serveWebSocket(state: MemoryState, session: StreamingSession, ws: WebSocket, request: IncomingMessage, track: Track): void {
   const gone = new AbortController();
   const channels: Channels = {
     send(channel, data) {
@@ -131,6 +148,7 @@ function serveWebSocket(state: MemoryState, session: StreamingSession, ws: WebSo
   };
   ws.on("close", () => gone.abort());
   ws.on("error", () => ws.terminate());
+  track(() => channels.finish(shuttingDown), gone.signal);
   const ports = session.kind === "portforward" ? portsOf(request, session.request.port) : [];
   const input = runStreamSession(state, session, channels, ports);
   // v5 clients say when they close stdin; v4 clients cannot.
@@ -149,7 +167,12 @@ function serveWebSocket(state: MemoryState, session: StreamingSession, ws: WebSo
  * its `streamType` header; the session starts once every stream it needs is
  * open (error always; stdin, stdout, stderr as requested; resize with tty).
  */
-function serveSpdySession(state: MemoryState, session: Extract<StreamingSession, { kind: "exec" | "attach" }>, socket: Duplex): void {
+function serveSpdySession(
+  state: MemoryState,
+  session: Extract<StreamingSession, { kind: "exec" | "attach" }>,
+  socket: Duplex,
+  track: Track,
+): void {
   const { request } = session;
   const needed = new Set(["error"]);
   if (request.stdin) needed.add("stdin");
@@ -178,6 +201,8 @@ function serveSpdySession(state: MemoryState, session: Extract<StreamingSession,
   });
   const timer = setTimeout(() => connection.end(), spdyStreamCreationMs);
   timer.unref();
+  track(() => (started ? finish(shuttingDown) : connection.end()), gone.signal);
+  let finish = (_status: string) => {};
 
   function start() {
     started = true;
@@ -193,6 +218,7 @@ function serveSpdySession(state: MemoryState, session: Extract<StreamingSession,
       },
       signal: gone.signal,
     };
+    finish = channels.finish;
     const input = runStreamSession(state, session, channels, []);
     const stdin = streams.get(channelStdin);
     if (stdin !== undefined) {
@@ -208,9 +234,10 @@ function serveSpdySession(state: MemoryState, session: Extract<StreamingSession,
  * SPDY connection for as long as it likes. Each port of the simulated pod
  * answers as an echo service: what arrives on a data stream goes back on it.
  */
-function serveSpdyPortForward(socket: Duplex): void {
+function serveSpdyPortForward(socket: Duplex, track: Track): void {
   const errors = new Map<string, SpdyStream>();
-  serveSpdy(socket, {
+  const gone = new AbortController();
+  const connection = serveSpdy(socket, {
     onStream(stream) {
       const requestId = stream.headers.get("requestid") ?? "";
       const port = Number(stream.headers.get("port"));
@@ -237,8 +264,11 @@ function serveSpdyPortForward(socket: Duplex): void {
         errors.delete(requestId);
       };
     },
-    onClose() {},
+    onClose() {
+      gone.abort();
+    },
   });
+  track(() => connection.end(), gone.signal);
 }
 
 /** Ports to forward: the `port` query parameters (as the kubelet reads them for WebSocket), else the request's. */

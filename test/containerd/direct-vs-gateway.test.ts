@@ -25,6 +25,8 @@ import {
   NamespaceMode,
   PodSandboxStatusResponseSchema,
   RemoveContainerResponseSchema,
+  PullImageResponseSchema,
+  RemoveImageResponseSchema,
   RemovePodSandboxResponseSchema,
   RunPodSandboxResponseSchema,
   RuntimeService,
@@ -132,6 +134,13 @@ async function script({ runtime, image }: Pair, suffix: string, cgroupParent: st
   await step("PodSandboxStatus removed", PodSandboxStatusResponseSchema, () => runtime.podSandboxStatus({ podSandboxId }, callOptions));
   await step("ContainerStatus unknown id", ContainerStatusResponseSchema, () => runtime.containerStatus({ containerId: unknownId }, callOptions));
   await step("PodSandboxStatus unknown id", PodSandboxStatusResponseSchema, () => runtime.podSandboxStatus({ podSandboxId: unknownId }, callOptions));
+  // Images: remove the busybox image (no container uses it any more), see it
+  // gone, and pull it back so the next run finds what this one found.
+  await step("RemoveImage", RemoveImageResponseSchema, () => image.removeImage({ image: { image: busyboxImage } }, callOptions));
+  await step("ImageStatus removed", ImageStatusResponseSchema, () => image.imageStatus({ image: { image: busyboxImage } }, callOptions));
+  await step("RemoveImage again", RemoveImageResponseSchema, () => image.removeImage({ image: { image: busyboxImage } }, callOptions));
+  await step("PullImage", PullImageResponseSchema, () => image.pullImage({ image: { image: busyboxImage } }, callOptions));
+  await step("ImageStatus pulled", ImageStatusResponseSchema, () => image.imageStatus({ image: { image: busyboxImage } }, callOptions));
   return out;
 }
 
@@ -217,11 +226,13 @@ describe("the same CRI script directly against containerd and through the gatewa
 
     // The script itself worked: the direct run is a real, successful story.
     const byStep = new Map(a.map((e) => [(e as { step: string }).step, e as Record<string, JsonValue>]));
-    for (const name of ["Version", "RunPodSandbox", "CreateContainer", "StartContainer", "ExecSync echo", "ContainerStats", "RemovePodSandbox"]) {
+    for (const name of ["Version", "RunPodSandbox", "CreateContainer", "StartContainer", "ExecSync echo", "ContainerStats", "RemovePodSandbox", "RemoveImage", "PullImage"]) {
       assert.ok(byStep.get(name)?.ok !== undefined, `${name} failed directly: ${JSON.stringify(byStep.get(name))}`);
     }
     assert.deepEqual(byStep.get("ExecSync echo")?.ok, { stdout: Buffer.from("hello\n").toString("base64") });
     assert.equal((byStep.get("ContainerStatus unknown id")?.error as { code?: string } | undefined)?.code, "NotFound");
+    assert.deepEqual(byStep.get("ImageStatus removed")?.ok, {}, "the image is gone after RemoveImage");
+    assert.ok(JSON.stringify(byStep.get("ImageStatus pulled")?.ok).includes(busyboxImage), "and back after PullImage");
 
     assert.deepEqual(b, a, "gRPC through the gateway differs from gRPC directly to containerd");
     assert.deepEqual(c, a, "Connect JSON through the gateway differs from gRPC directly to containerd");

@@ -12,7 +12,7 @@ import { loadCore } from "./core/registry.js";
 import type { RuntimeCore } from "./core/runtime-core.js";
 import { createLazyHttpApp } from "./http/lazy-app.js";
 import { log } from "./observability/logger.js";
-import { type Serving, serve } from "./server/index.js";
+import { type Serving, parseHostname, serve } from "./server/index.js";
 import { createUnaryFastPath } from "./protocol/index.js";
 import { createRoutes } from "./services/routes.js";
 import { createStreamingProxy, createUpgradeRouter } from "./streaming/index.js";
@@ -92,7 +92,7 @@ export async function startGateway({
   }
   let serving: Serving | undefined;
   // Streaming URLs need the TCP listener; without one there is none ("").
-  const gatewayUrl = () => serving?.tcp?.url ?? "";
+  const gatewayUrl = () => (serving?.tcp === undefined ? "" : reachableUrl(serving.tcp, tls !== undefined, allowedHosts));
   const rawCore =
     givenCore ?? (await loadCore(runtime, { gatewayUrl, maxMessageBytes, settings: coreSettings }));
   // A core that serves Exec/Attach/PortForward itself (memory) answers with
@@ -168,4 +168,22 @@ export async function startGateway({
       return closing;
     },
   };
+}
+
+/**
+ * The base URL clients can reach the TCP listener at, for the streaming
+ * URLs handed out. A listener on every address (0.0.0.0, ::) has no such
+ * address of its own: the first `--allowed-host` names it when given (the
+ * name clients use), else loopback.
+ */
+export function reachableUrl(
+  tcp: { host: string; port: number; url: string },
+  secure: boolean,
+  allowedHosts: readonly string[] | undefined,
+): string {
+  if (tcp.host !== "0.0.0.0" && tcp.host !== "::") return tcp.url;
+  const first = allowedHosts?.[0];
+  const named = first === undefined ? undefined : parseHostname(first.trim());
+  const host = named !== undefined && named !== "" ? named : tcp.host === "::" ? "::1" : "127.0.0.1";
+  return `${secure ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${tcp.port}`;
 }

@@ -4,7 +4,7 @@
  */
 import type { ImageService } from "../../gen/runtime/v1/api_pb.js";
 import type { RequestChecks } from "./service-impl.js";
-import { requireId, requireMessage } from "./validate.js";
+import { requireId, requireMessage } from "../core/request-checks.js";
 
 /** What each ImageService request must carry before it reaches a core. */
 export const imageChecks: RequestChecks<typeof ImageService> = {

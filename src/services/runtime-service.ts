@@ -4,7 +4,7 @@
  */
 import type { RuntimeService } from "../../gen/runtime/v1/api_pb.js";
 import type { RequestChecks } from "./service-impl.js";
-import { requireId, requireMessage, requireNonEmpty, requireNonNegative } from "./validate.js";
+import { requireId, requireMessage, requireNonEmpty, requireNonNegative } from "../core/request-checks.js";
 
 /** What each RuntimeService request must carry before it reaches a core. */
 export const runtimeChecks: RequestChecks<typeof RuntimeService> = {

@@ -28,7 +28,7 @@ import { chunked } from "./chunk.js";
 import { removeContainerRecord, stopContainerRecord, stopExitOf } from "./container-lifecycle.js";
 import { toContainerSelector } from "./filters.js";
 import { makeContainerName } from "./naming.js";
-import { requireSet, requireText } from "./request-checks.js";
+import { requireId, requireSet } from "../../core/request-checks.js";
 import type { MemoryState } from "./state.js";
 import { containerConfigOf } from "./store/container-config.js";
 import { containerSizeHint, currentResources, toCriContainer, toCriContainerStatus } from "./store/container-cri.js";
@@ -76,9 +76,9 @@ export function createContainerVerbs(state: MemoryState): ContainerVerbs {
     async createContainer(request) {
       const config = requireSet(request.config, "config");
       const metadata = requireSet(config.metadata, "config.metadata");
-      requireText(metadata.name, "config.metadata.name");
-      const imageText = requireText(requireSet(config.image, "config.image").image, "config.image.image");
-      const sandbox = sandboxes.resolve(requireText(request.podSandboxId, "pod_sandbox_id"));
+      requireId(metadata.name, "config.metadata.name");
+      const imageText = requireId(requireSet(config.image, "config.image").image, "config.image.image");
+      const sandbox = sandboxes.resolve(requireId(request.podSandboxId, "pod_sandbox_id"));
       if (sandboxState(sandbox) !== PodSandboxState.SANDBOX_READY) {
         throw new CoreError("failed_precondition", `cannot create a container in pod sandbox "${sandbox.id}": it is not ready`);
       }

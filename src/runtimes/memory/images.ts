@@ -17,7 +17,7 @@ import { CoreError } from "../../core/core-error.js";
 import type { ImageMethods } from "../../core/runtime-core.js";
 import { chunked } from "./chunk.js";
 import { parseImageReference } from "./image-reference.js";
-import { requireSet, requireText } from "./request-checks.js";
+import { requireId, requireSet } from "../../core/request-checks.js";
 import { simulateImage } from "./simulated-image.js";
 import type { MemoryState } from "./state.js";
 import { containerUsage } from "./usage-model.js";
@@ -46,7 +46,7 @@ export function createImageVerbs(state: MemoryState): ImageMethods {
 
   return {
     async pullImage(request) {
-      const text = requireText(requireSet(request.image, "image").image, "image.image");
+      const text = requireId(requireSet(request.image, "image").image, "image.image");
       const ref = parseImageReference(text);
       const pulled = simulateImage(ref, { pinned: false });
       const image = images.put({ ...pulled.content, pinned: pulled.content.id === pauseImageId }, pulled.refs);
@@ -54,7 +54,7 @@ export function createImageVerbs(state: MemoryState): ImageMethods {
     },
 
     async imageStatus(request) {
-      const text = requireText(requireSet(request.image, "image").image, "image.image");
+      const text = requireId(requireSet(request.image, "image").image, "image.image");
       const image = images.find(text);
       // CRI: an unknown image is an empty answer, not an error.
       if (image === undefined) return create(ImageStatusResponseSchema);
@@ -86,7 +86,7 @@ export function createImageVerbs(state: MemoryState): ImageMethods {
     },
 
     async removeImage(request) {
-      const text = requireText(requireSet(request.image, "image").image, "image.image");
+      const text = requireId(requireSet(request.image, "image").image, "image.image");
       const image = images.find(text);
       // Removing an absent image succeeds (CRI: idempotent).
       if (image === undefined) return create(RemoveImageResponseSchema);

@@ -13,7 +13,7 @@ import {
 } from "../../../gen/runtime/v1/api_pb.js";
 import type { RuntimeMethods } from "../../core/runtime-core.js";
 import { gatewayVersion } from "../../version.js";
-import { requireSet } from "./request-checks.js";
+import { requireSet } from "../../core/request-checks.js";
 import type { MemoryState } from "./state.js";
 
 /** Reported as runtime_name. */

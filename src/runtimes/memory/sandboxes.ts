@@ -24,7 +24,7 @@ import { killedExit, removeContainerRecord, stopContainerRecord } from "./contai
 import { toSandboxSelector } from "./filters.js";
 import { parseImageReference } from "./image-reference.js";
 import { makeSandboxName } from "./naming.js";
-import { requireSet, requireText } from "./request-checks.js";
+import { requireId, requireSet } from "../../core/request-checks.js";
 import { simulateImage } from "./simulated-image.js";
 import type { MemoryState } from "./state.js";
 import { toCriContainerStatus } from "./store/container-cri.js";
@@ -68,7 +68,7 @@ export function createSandboxVerbs(state: MemoryState): SandboxVerbs {
     async runPodSandbox(request) {
       const config = requireSet(request.config, "config");
       const metadata = requireSet(config.metadata, "config.metadata");
-      requireText(metadata.name, "config.metadata.name");
+      requireId(metadata.name, "config.metadata.name");
       const handler = request.runtimeHandler;
       if (handler !== "" && !state.options.runtimeHandlers.includes(handler)) {
         throw new CoreError("invalid_argument", `no runtime for "${handler}" is configured`);

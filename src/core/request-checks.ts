@@ -1,15 +1,18 @@
 /**
- * Request checks shared by the Connect services and the REST routes. They
- * throw CoreError("invalid_argument") with a message naming the field in its
- * proto spelling, so clients see `container_id is required`.
+ * Request checks shared by every layer that checks a CRI request: the
+ * Connect services and REST routes in front of a core, and the memory
+ * runtime itself (a core can be called without the services, in tests or
+ * embedded). They throw CoreError("invalid_argument") with a message naming
+ * the field in its proto spelling: `container_id is required`.
  */
-import { CoreError } from "../core/core-error.js";
+import { CoreError } from "./core-error.js";
 
-/** Require a non-empty id (a full id or a unique prefix). */
-export function requireId(value: string, field: string): void {
-  if (value === "") {
+/** Require a non-empty string, such as an id (full or a unique prefix) or a name; returns it. */
+export function requireId(value: string | undefined, field: string): string {
+  if (value === undefined || value === "") {
     throw new CoreError("invalid_argument", `${field} is required`);
   }
+  return value;
 }
 
 /** Require that a message-typed field is set. */
@@ -17,6 +20,12 @@ export function requireMessage<T>(value: T | undefined, field: string): asserts 
   if (value === undefined) {
     throw new CoreError("invalid_argument", `${field} is required`);
   }
+}
+
+/** Like {@link requireMessage}, returning the value. */
+export function requireSet<T>(value: T | undefined, field: string): T {
+  requireMessage(value, field);
+  return value;
 }
 
 /** Require a non-empty repeated field, such as a command line. */

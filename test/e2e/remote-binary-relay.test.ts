@@ -36,6 +36,12 @@ function startStandIn(path: string): Promise<{ close(): Promise<void>; seenHeade
   const server = http2.createServer();
   server.on("stream", (stream, headers) => {
     seenHeaders.push(headers);
+    if (headers[":path"] === "/runtime.v1.RuntimeService/Status") {
+      // Headers, then the connection drops before any status: the runtime died mid-call.
+      stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      setTimeout(() => stream.session?.destroy(), 20);
+      return;
+    }
     if (headers[":path"] === "/runtime.v1.RuntimeService/ContainerStats") {
       hung.push(new Promise((resolve) => stream.once("close", () => resolve())));
       stream.resume();
@@ -155,6 +161,21 @@ describe("remote core: binary calls relayed undecoded", () => {
       try {
         const { url } = await createClient(RuntimeService, transport).exec({ containerId: "x", cmd: ["true"], stdout: true });
         assert.match(url, new RegExp(`^${gateway.url}/stream/exec/[A-Za-z0-9_-]{22}$`));
+      } finally {
+        close();
+      }
+    });
+  }
+
+  for (const combo of [combos[0], { protocol: "connect-json", via: "tcp", httpVersion: "1.1" }] as ClientCombo[]) {
+    it(`answers unavailable, not internal, when the runtime's connection drops before a status, over ${combo.protocol}`, async () => {
+      const { transport, close } = createTransport({ url: gateway.url, socketPath: gateway.socketPath }, combo);
+      try {
+        const err = await createClient(RuntimeService, transport)
+          .status({})
+          .then(() => assert.fail("expected unavailable"), (e: unknown) => ConnectError.from(e));
+        assert.equal(err.code, Code.Unavailable, err.message);
+        assert.match(err.rawMessage, /is unavailable: the call was cut off/);
       } finally {
         close();
       }

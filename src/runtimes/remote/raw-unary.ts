@@ -97,8 +97,13 @@ export async function callRawUnary(
       else finish(statusError(trailers));
     });
     stream.on("end", () => {
-      // A trailers-only answer carries its status with the response headers.
-      if (!ok) return finish(statusError(responseHeaders ?? {}));
+      if (!ok) {
+        // A trailers-only answer carries its status with the response
+        // headers. No status at all: the connection went away under the
+        // call (the runtime died), which is not the runtime's answer.
+        if (responseHeaders?.["grpc-status"] !== undefined) return finish(statusError(responseHeaders));
+        return finish(new ConnectError("the call was cut off (the stream ended without a status)", Code.Canceled));
+      }
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       try {
         finish(undefined, unwrapReply(body));
@@ -134,13 +139,13 @@ function unwrapReply(body: Buffer): Uint8Array {
   return body.subarray(envelopeHeaderBytes);
 }
 
-/** The error a gRPC status in `raw` stands for; a missing status is an error too. */
+/** The error the gRPC status in `raw` stands for (a status 0 here came without a reply). */
 function statusError(raw: IncomingHttpHeaders): ConnectError {
   return (
     findTrailerError(toHeaders(raw)) ??
     (raw["grpc-status"] === "0"
       ? new ConnectError("protocol error: a successful status came without a reply", Code.Internal)
-      : new ConnectError("protocol error: the upstream answer has no grpc-status", Code.Internal))
+      : new ConnectError("protocol error: the upstream trailers have no grpc-status", Code.Internal))
   );
 }
 

@@ -28,12 +28,15 @@ export interface GatewayProcess {
 
 const readyLine = /^cri-gateway ready: runtime=\S+ listening on (http:\/\/(\S+)) unix:\/\/(\S+)$/m;
 
-/** Start `cri-gateway serve --listen 127.0.0.1:0 --socket <tmp>/cri.sock` and wait for its ready line. */
-export async function startGatewayProcess(readyTimeoutMs = 20_000): Promise<GatewayProcess> {
+/**
+ * Start `cri-gateway serve --listen 127.0.0.1:0 --socket <tmp>/cri.sock`
+ * (plus `extraArgs`, e.g. a remote runtime) and wait for its ready line.
+ */
+export async function startGatewayProcess(readyTimeoutMs = 20_000, extraArgs: readonly string[] = []): Promise<GatewayProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cri-interop-"));
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--socket", join(dir, "cri.sock"), "--log-level", "warn"],
+    ["--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--socket", join(dir, "cri.sock"), "--log-level", "warn", ...extraArgs],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";

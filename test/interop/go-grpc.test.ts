@@ -97,6 +97,8 @@ async function buildGoClient(work: string): Promise<string> {
 
 describe("grpc-go (Debian) against the gateway", { skip }, () => {
   let gateway: GatewayProcess;
+  /** A second gateway whose remote core relays to the first. */
+  let front: GatewayProcess;
   let work: string;
   let binary: string;
 
@@ -104,11 +106,13 @@ describe("grpc-go (Debian) against the gateway", { skip }, () => {
     async () => {
       work = await mkdtemp(join(tmpdir(), "cri-interop-go-"));
       [binary, gateway] = await Promise.all([buildGoClient(work), startGatewayProcess()]);
+      front = await startGatewayProcess(20_000, ["--runtime", "remote", "--upstream", `unix://${gateway.socketPath}`]);
     },
     { timeout: 150_000 },
   );
 
   after(async () => {
+    await front?.stop();
     await gateway?.stop();
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
@@ -116,6 +120,8 @@ describe("grpc-go (Debian) against the gateway", { skip }, () => {
   const variants = [
     { name: "over the unix socket, target = socket path (kubelet style)", mode: "unix", addr: () => gateway.socketPath },
     { name: "over TCP", mode: "tcp", addr: () => gateway.hostPort },
+    // The kubelet's way of dialing, relayed undecoded by a remote core.
+    { name: "through a second gateway's remote core, kubelet style", mode: "unix", addr: () => front.socketPath },
   ];
 
   for (const variant of variants) {
@@ -125,7 +131,7 @@ describe("grpc-go (Debian) against the gateway", { skip }, () => {
       before(async () => {
         const args = ["-mode", variant.mode, "-addr", variant.addr(), "-suffix", randomBytes(4).toString("hex")];
         const run = await runCommand(binary, args, { timeoutMs: 60_000 });
-        assert.equal(run.code, 0, `${describeResult("cri-go-client", run)}\n--- gateway ---\n${gateway.output()}`);
+        assert.equal(run.code, 0, `${describeResult("cri-go-client", run)}\n--- gateway ---\n${gateway.output()}\n--- front ---\n${front.output()}`);
         out = JSON.parse(run.stdout) as ClientOutput;
       });
 

@@ -23,8 +23,9 @@ import { ImageService, RuntimeService } from "../gen/runtime/v1/api_pb.js";
 import { criProtoFile, writeProtoForDebianProtoc } from "../test/interop/proto-for-debian-protoc.js";
 import { describeResult, onPath, runCommand } from "../test/interop/run-command.js";
 import { serverCore, spawnPinned, waitForExit, waitForLine } from "./proc.js";
+import { debianGocode, offlineGoEnv } from "../test/interop/go-env.js";
 
-const gocode = "/usr/share/gocode";
+const gocode = debianGocode;
 const grpcGatewayPackage = "golang-github-grpc-ecosystem-grpc-gateway-dev";
 const grpcGatewayImport = "github.com/grpc-ecosystem/grpc-gateway";
 
@@ -102,18 +103,7 @@ export async function buildGoGateway(work: string, progress: (line: string) => v
   await mkdir(work, { recursive: true });
   const grpcGateway = await grpcGatewayGopath(work, progress);
   const gopath = await mkdtemp(join(work, "gopath-"));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: work,
-    GO111MODULE: "off",
-    GOPATH: [gopath, ...(grpcGateway === gocode ? [] : [grpcGateway]), gocode].join(":"),
-    GOCACHE: join(work, "gocache"),
-    GOENV: "off",
-    GOFLAGS: "",
-    GOPROXY: "off",
-    GOTOOLCHAIN: "local",
-    CGO_ENABLED: "0",
-  };
+  const env = offlineGoEnv(work, grpcGateway === gocode ? [gopath] : [gopath, grpcGateway]);
   const step = async (what: string, file: string, args: readonly string[]) => {
     const result = await runCommand(file, args, { cwd: work, env, timeoutMs: 150_000 });
     if (result.code !== 0) throw new Error(describeResult(what, result));

@@ -9,11 +9,12 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describeResult, onPath, runCommand } from "../interop/run-command.js";
+import { debianGocode, offlineGoEnv } from "../interop/go-env.js";
 
 /** Exit code of the client when the session failed (refused, broken). */
 export const spdyClientFailed = 125;
 
-const spdystreamSource = "/usr/share/gocode/src/github.com/moby/spdystream";
+const spdystreamSource = `${debianGocode}/src/github.com/moby/spdystream`;
 
 /** Why the client cannot be built here, or undefined when it can. */
 export function spdyClientSkipReason(): string | undefined {
@@ -28,18 +29,7 @@ export async function buildSpdyClient(work: string): Promise<string> {
   await mkdir(source, { recursive: true });
   await copyFile(resolve(import.meta.dirname, "../interop/go-spdy/main.go"), join(source, "main.go"));
   const binary = join(work, "spdy-exec");
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: work,
-    GO111MODULE: "off",
-    GOPATH: `${join(work, "gopath")}:/usr/share/gocode`,
-    GOCACHE: join(work, "gocache"),
-    GOENV: "off",
-    GOFLAGS: "",
-    GOPROXY: "off",
-    GOTOOLCHAIN: "local",
-    CGO_ENABLED: "0",
-  };
+  const env = offlineGoEnv(work, [join(work, "gopath")]);
   const build = await runCommand("go", ["build", "-o", binary, "spdyexec"], { cwd: work, env, timeoutMs: 120_000 });
   assert.equal(build.code, 0, describeResult("go build spdy-exec (GOPATH mode, Debian sources)", build));
   return binary;

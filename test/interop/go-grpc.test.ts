@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type GatewayProcess, repoRoot, startGatewayProcess } from "./gateway-process.js";
+import { offlineGoEnv } from "./go-env.js";
 import { criProtoFile, writeProtoForDebianProtoc } from "./proto-for-debian-protoc.js";
 import { describeResult, onPath, runCommand } from "./run-command.js";
 
@@ -78,18 +79,7 @@ async function buildGoClient(work: string): Promise<string> {
   await copyFile(join(repoRoot, "test", "interop", "go-client", "main.go"), join(gopath, "src", "criinterop", "main.go"));
 
   const binary = join(work, "cri-go-client");
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: work,
-    GO111MODULE: "off",
-    GOPATH: `${gopath}:/usr/share/gocode`,
-    GOCACHE: join(work, "gocache"),
-    GOENV: "off",
-    GOFLAGS: "",
-    GOPROXY: "off",
-    GOTOOLCHAIN: "local",
-    CGO_ENABLED: "0",
-  };
+  const env = offlineGoEnv(work, [gopath]);
   const build = await runCommand("go", ["build", "-o", binary, "criinterop"], { cwd: work, env, timeoutMs: 120_000 });
   assert.equal(build.code, 0, describeResult("go build (GOPATH mode, Debian sources)", build));
   return binary;

@@ -119,14 +119,20 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
   };
   const headersOf = (ctx: CallContext): Headers => new Headers(forwardedOf(ctx));
 
-  /** Options for one upstream call; throws when the deadline has already passed. */
-  const callOptions = (method: DescMethod, ctx: CallContext, fallbackMs: number | undefined) => {
+  /** Milliseconds left for the upstream call, or `fallbackMs` without a deadline; throws when it has passed. */
+  const upstreamTimeout = (method: DescMethod, ctx: CallContext, fallbackMs: number | undefined) => {
     const left = remainingMs(ctx);
     if (left !== undefined && left <= 0) {
       throw new ConnectError(`deadline passed before ${method.name} was sent upstream`, Code.DeadlineExceeded);
     }
-    return { signal: ctx.signal, timeoutMs: left ?? fallbackMs, headers: headersOf(ctx) };
+    return left ?? fallbackMs;
   };
+  /** Options for one decoded upstream call (streams). */
+  const callOptions = (method: DescMethod, ctx: CallContext, fallbackMs: number | undefined) => ({
+    signal: ctx.signal,
+    timeoutMs: upstreamTimeout(method, ctx, fallbackMs),
+    headers: headersOf(ctx),
+  });
 
   // Binary unary calls relayed without decoding (see RuntimeCore.forward).
   const relayOptions = {
@@ -152,14 +158,11 @@ export function createRemoteRuntime(options: CoreOptions): RuntimeCore {
       const target = relayTargets.get(method);
       if (target === undefined) throw new CoreError("unimplemented", `${method.name} is not a CRI unary method`);
       target.link.requireUp();
-      const left = remainingMs(ctx);
-      if (left !== undefined && left <= 0) {
-        throw new ConnectError(`deadline passed before ${method.name} was sent upstream`, Code.DeadlineExceeded);
-      }
+      const timeoutMs = upstreamTimeout(method, ctx, target.fallbackMs);
       try {
         return await callRawUnary(target.session, target.path, request, {
           ctx,
-          timeoutMs: left ?? target.fallbackMs,
+          timeoutMs,
           headers: forwardedOf(ctx),
           readMaxBytes: upstreamMaxBytes,
         });

@@ -94,7 +94,7 @@ export async function startGateway({
   // Streaming URLs need the TCP listener; without one there is none ("").
   const gatewayUrl = () => (serving?.tcp === undefined ? "" : reachableUrl(serving.tcp, tls !== undefined, allowedHosts));
   const rawCore =
-    givenCore ?? (await loadCore(runtime, { gatewayUrl, maxMessageBytes, settings: coreSettings }));
+    givenCore ?? (await loadCore(runtime, { gatewayUrl, maxMessageBytes, settings: coreSettings, streamTokenTtlMs }));
   // A core that serves Exec/Attach/PortForward itself (memory) answers with
   // gateway URLs already; for any other, the gateway swaps the runtime's
   // URLs for its own and proxies them.

@@ -22,6 +22,12 @@ export interface CoreOptions {
   readonly maxMessageBytes: number;
   /** Free-form `key=value` settings from `--core-opt`, for third-party cores. */
   readonly settings: Readonly<Record<string, string>>;
+  /**
+   * How long an Exec/Attach/PortForward URL handed out stays valid, in ms
+   * (`--stream-token-ttl-ms`). A core that serves streaming itself should
+   * honour it; undefined means the core's own default (60 s for ours).
+   */
+  readonly streamTokenTtlMs?: number;
 }
 
 /** Builds a core. Third-party modules export one named `createRuntimeCore`. */

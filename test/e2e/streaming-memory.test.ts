@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { Code } from "@connectrpc/connect";
-import { createMemoryRuntime } from "../../src/runtimes/memory/index.js";
 import { WebSocket } from "ws";
 import { runChannelSession } from "../helpers/channel-client.js";
 import { type CriClients, createCriClients } from "../helpers/cri-clients.js";
@@ -397,10 +396,9 @@ describe("streaming tokens with a short TTL, and shutdown", () => {
   let containerId: string;
 
   before(async () => {
-    let url = "";
-    const core = createMemoryRuntime({ gatewayUrl: () => url, maxMessageBytes: 16 * 1024 * 1024, settings: {}, streamingSessionTtlMs: 1000 });
-    gw = await startTestGateway({ core });
-    url = gw.url;
+    // The gateway's own setting (--stream-token-ttl-ms) reaches the memory
+    // runtime's sessions, not only the proxy's tokens.
+    gw = await startTestGateway({ streamTokenTtlMs: 1000 });
     clients = createCriClients(gw, combo);
     containerId = (await setUp(clients, "short-ttl", 1)).containerIds[0] as string;
   });

@@ -36,7 +36,7 @@ export interface MemoryRuntimeOptions {
   readonly runtimeHandlers?: readonly string[];
   /** Events one GetContainerEvents subscriber may have queued before it is cut off. Default 1024. */
   readonly eventQueueCapacity?: number;
-  /** How long an Exec/Attach/PortForward URL stays valid, in ms. Default 60 s. */
+  /** How long an Exec/Attach/PortForward URL stays valid, in ms. Default: the gateway's `streamTokenTtlMs`, else 60 s. */
   readonly streamingSessionTtlMs?: number;
 }
 
@@ -106,7 +106,7 @@ export function resolveMemoryOptions(options: CoreOptions & MemoryRuntimeOptions
   if (!Number.isSafeInteger(eventQueueCapacity) || eventQueueCapacity < 1) {
     bad("eventQueueCapacity must be a positive integer");
   }
-  const streamingSessionTtlMs = options.streamingSessionTtlMs ?? 60_000;
+  const streamingSessionTtlMs = options.streamingSessionTtlMs ?? options.streamTokenTtlMs ?? 60_000;
   if (!Number.isFinite(streamingSessionTtlMs) || streamingSessionTtlMs <= 0) {
     bad("streamingSessionTtlMs must be a positive number");
   }

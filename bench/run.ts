@@ -6,18 +6,15 @@
  *   P  CPU profiles of the gateway serving Version (Connect JSON and gRPC)
  *   D  in front of containerd: direct gRPC vs the gateway (gRPC, Connect JSON) vs a Go grpc-gateway
  *
- * Sections are chosen with --sections A,D or as arguments (`npm run bench -- D`).
- * Flags: --sections A,B,C,P,D  --seconds N (per measurement, default 3)
- *        --warmup N (default 1, first round only)  --rounds N (default 3; best round per cell)
- *        --quick (1 s measurements, 1k pods: a smoke run)  --keep-profiles DIR
- *        --json (JSON on stdout; the table goes to stderr)
+ * Sections are chosen with --sections A,D or as arguments (`npm run bench -- D`);
+ * `npm run bench -- --help` lists every flag.
  * See bench/README.md for what each figure means.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine, usageError } from "../src/cli/command-line.js";
 import { buildForBench } from "./build.js";
 import { findH2load } from "./h2load.js";
 import { type ProfileResult, profileServer } from "./profile.js";
@@ -43,7 +40,28 @@ import type { ScaleResult } from "./scale-child.js";
 import type { ServerKey } from "./server-process.js";
 import { type StartupResult, ensureBuilt, measureStartup, repoRoot } from "./startup.js";
 
-const { values, positionals } = parseArgs({
+const usage = `usage: npm run bench -- [SECTIONS] [options]
+
+Sections (all by default; as arguments, e.g. "npm run bench -- D", or --sections A,D):
+  A  protocol layer: bare node vs stock connect-node vs gateway, 3 protocols x 2 methods
+  B  memory runtime at 100k containers
+  C  start to ready and idle RSS
+  P  CPU profiles of the gateway serving Version (Connect JSON and gRPC)
+  D  in front of containerd: direct gRPC vs the gateway vs a Go grpc-gateway (needs root)
+
+Options:
+  --sections LIST       comma-separated sections (default A,B,C,P,D)
+  --seconds N           seconds per measurement (default 3; 1 with --quick)
+  --warmup N            warm-up seconds, first round only (default 1)
+  --rounds N            rounds per cell, best one kept (default 3; 1 with --quick)
+  --quick               a smoke run: 1 s measurements, 1k pods
+  --json                JSON on stdout; the table goes to stderr
+  --keep-profiles DIR   keep section P's .cpuprofile files in DIR
+  -h, --help            show this help
+
+See bench/README.md for what each figure means.
+`;
+const { values, positionals } = parseCommandLine("bench", usage, {
   allowPositionals: true,
   options: {
     sections: { type: "string", default: "A,B,C,P,D" },
@@ -64,16 +82,14 @@ const sections = new Set(
 );
 const unknownSections = [...sections].filter((s) => !["A", "B", "C", "P", "D"].includes(s));
 if (unknownSections.length > 0) {
-  process.stderr.write(`bench: unknown section(s) ${unknownSections.join(", ")}; choose from A, B, C, P, D\n`);
-  process.exit(2);
+  usageError("bench", `unknown section(s) ${unknownSections.join(", ")}; choose from A, B, C, P, D`, usage);
 }
 const seconds = Number(values.seconds ?? (values.quick ? 1 : 3));
 const warmupSeconds = Number(values.warmup ?? 1);
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
 for (const [flag, n] of [["--seconds", seconds], ["--warmup", warmupSeconds], ["--rounds", rounds]] as const) {
   if (!Number.isInteger(n) || n < (flag === "--warmup" ? 0 : 1)) {
-    process.stderr.write(`bench: ${flag} must be a whole number of ${flag === "--rounds" ? "rounds" : "seconds"}\n`);
-    process.exit(2);
+    usageError("bench", `${flag} must be a whole number of ${flag === "--rounds" ? "rounds" : "seconds"}`, usage);
   }
 }
 

@@ -15,7 +15,8 @@ import type { Plugin } from "@bufbuild/protoplugin";
 import { describeFromSource } from "./comments.js";
 import { createOpenApiDocument } from "./document.js";
 import { renderJson, renderYaml } from "./render.js";
-import { restRoutes } from "./rest-routes.js";
+import { restRouteTable } from "../../src/http/rest/route-table.js";
+import { toRestRoutes } from "./rest-routes.js";
 
 /** Output file names, relative to the plugin's `out` directory. */
 export const outputYaml = "cri.openapi.yaml";
@@ -35,6 +36,7 @@ export const openApiPlugin: Plugin = {
       if (file === undefined) throw new Error(`file to generate ${name} is not in the request`);
       return file.services;
     });
+    const restRoutes = toRestRoutes(restRouteTable, services);
     const doc = createOpenApiDocument({ services, describe: describeFromSource, restRoutes });
     return create(CodeGeneratorResponseSchema, {
       supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL),

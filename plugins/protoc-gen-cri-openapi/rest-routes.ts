@@ -1,26 +1,20 @@
 /**
- * Extra path items merged into the generated document: the REST-style read
- * API and the SSE events route served by `src/http` (`src/http/rest/routes.ts`
- * and `src/http/sse-events.ts`), which no proto method describes. One entry
- * per route here keeps the document (and `openapi/`) generated, never
- * hand-edited.
+ * The REST routes' operations, derived from the route table the server
+ * serves (`src/http/rest/route-table.ts`) — the document never describes a
+ * route by hand, so the two cannot drift. A `cri` route's 200 schema is its
+ * method's output message; a `handler` route brings its own content types.
  */
-import type { HttpMethod, Operation, Parameter, Reference, Response, Schema } from "./openapi-types.js";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type { RestBody, RestJson, RestParam, RestRouteSpec } from "../../src/http/rest/route-spec.js";
+import { contentTypeUnaryJson } from "./connect-protocol.js";
+import { schemaRef } from "./json-mapping.js";
+import type { HttpMethod, JsonValue, MediaType, Operation, Parameter, Reference, Response, Schema } from "./openapi-types.js";
 
 /**
- * One REST route. `operation` is a plain OpenAPI operation; it may `$ref`
- * message schemas by proto name (`#/components/schemas/runtime.v1.Container`),
+ * One REST path item entry. `operation` is a plain OpenAPI operation; it may
+ * `$ref` message schemas by proto name (`#/components/schemas/runtime.v1.Container`),
  * which pulls them into the document, and the shared error responses
- * (`#/components/responses/connect.Error.404`) and parameters
- * (`#/components/parameters/connect.TimeoutMs`).
- *
- * @example
- * ```ts
- * { method: "get", path: "/v1/version", operation: {
- *     operationId: "Rest_GetVersion", tags: ["REST"],
- *     responses: { "200": { description: "The runtime's version.",
- *       content: { "application/json": { schema: { $ref: "#/components/schemas/runtime.v1.VersionResponse" } } } } } } }
- * ```
+ * (`#/components/responses/connect.Error.404`).
  */
 export interface RestRoute {
   method: HttpMethod;
@@ -31,365 +25,137 @@ export interface RestRoute {
 
 const tags = ["REST"];
 
+/** The table's readonly JSON as the document's JSON (a copy). */
+function json(value: RestJson): JsonValue {
+  return structuredClone(value) as JsonValue;
+}
+
 /** The shared Connect error responses for `statuses`. */
-function errors(...statuses: number[]): Record<string, Reference> {
+function errors(statuses: readonly number[]): Record<string, Reference> {
   return Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/connect.Error.${s}` }]));
 }
 
-function message(name: string): Schema {
-  return { $ref: `#/components/schemas/runtime.v1.${name}` };
+function paramSchema(param: RestParam): Schema {
+  const base: Schema = ((): Schema => {
+    switch (param.type) {
+      case "string":
+        return { type: "string", minLength: 1 };
+      case "boolean":
+        return { type: "boolean" };
+      case "integer":
+        return { type: "integer", minimum: param.minimum ?? 0 };
+      case "date-time":
+        return { type: "string", format: "date-time" };
+      case "enum":
+        return { type: "string", enum: [...Object.keys(param.values ?? {}), ...Object.values(param.values ?? {})] };
+      case "labels":
+        return { type: "array", items: { type: "string", pattern: "^[^=]+=.*$" } };
+    }
+  })();
+  return { ...base, ...(param.default !== undefined && { default: json(param.default) }) };
 }
 
-function ok(name: string, what: string): Record<string, Response> {
+function toParameter(param: RestParam): Parameter {
   return {
-    "200": {
-      description: `${what}: the ${name} message in proto JSON, byte for byte what the Connect API returns.`,
-      content: { "application/json": { schema: message(name) } },
-    },
+    name: param.name,
+    in: param.in,
+    description: param.description,
+    required: param.in === "path",
+    ...(param.type === "labels" && { style: "form" as const, explode: true }),
+    ...(param.restOfPath === true && { allowReserved: true }),
+    schema: paramSchema(param),
+    ...(param.example !== undefined && { example: json(param.example) }),
   };
 }
 
-const verbose: Parameter = {
-  name: "verbose",
-  in: "query",
-  description: "Ask for the runtime's extra `info` map. `true`, `1` or a bare `?verbose` are true; `false`, `0` false.",
-  required: false,
-  schema: { type: "boolean", default: false },
-};
-
-function idParam(what: string): Parameter {
+function bodySchema(body: RestBody): Schema {
+  const properties: Record<string, Schema> = {};
+  for (const field of body.fields) {
+    properties[field.name] =
+      field.type === "string[]"
+        ? { type: "array", items: { type: "string" }, description: field.description }
+        : {
+            description: field.description,
+            oneOf: [
+              { type: "integer", minimum: 0 },
+              { type: "string", pattern: "^[0-9]{1,18}$" },
+            ],
+          };
+  }
+  const required = body.fields.filter((f) => f.required === true).map((f) => f.name);
   return {
-    name: "id",
-    in: "path",
-    required: true,
-    description: `The ${what} id, or a unique prefix of it (an ambiguous prefix is \`invalid_argument\`).`,
-    schema: { type: "string", minLength: 1 },
+    type: "object",
+    description: "Unknown fields are `invalid_argument`.",
+    properties,
+    ...(required.length > 0 && { required }),
+    additionalProperties: false,
   };
 }
 
-const labelParam: Parameter = {
-  name: "label",
-  in: "query",
-  description:
-    "A label selector term `key=value`; repeat it (`label=app=web&label=tier=front`) and every term must match. " +
-    "Only the first `=` splits, so values may contain `=`. A key given twice is `invalid_argument`.",
-  required: false,
-  style: "form",
-  explode: true,
-  schema: { type: "array", items: { type: "string", pattern: "^[^=]+=.*$" } },
-};
-
-function filterId(what: string): Parameter {
-  return {
-    name: "id",
-    in: "query",
-    description: `Only the ${what} with this id (or unique id prefix).`,
-    required: false,
-    schema: { type: "string", minLength: 1 },
-  };
+function okResponse(route: RestRouteSpec, method: DescMethod | undefined): Response {
+  const { responses } = route;
+  const headers = responses.headers && Object.fromEntries(
+    Object.entries(responses.headers).map(([name, h]) => [name, { description: h.description, schema: json(h.schema) as Schema }]),
+  );
+  if (method !== undefined) {
+    return {
+      description: `${responses.description}: the ${method.output.name} message in proto JSON, byte for byte what the Connect API returns.`,
+      ...(headers && { headers }),
+      content: { [contentTypeUnaryJson]: { schema: schemaRef(method.output) } },
+    };
+  }
+  const content: Record<string, MediaType> = {};
+  for (const c of responses.content ?? []) {
+    content[c.type] = { schema: json(c.schema) as Schema, ...(c.example !== undefined && { example: json(c.example) }) };
+  }
+  return { description: responses.description, ...(headers && { headers }), content };
 }
 
-/** The state names the routes accept, case-insensitively (`src/http/rest/filters.ts`). */
-const podStates = ["ready", "notready", "SANDBOX_READY", "SANDBOX_NOTREADY"];
-const containerStates = [
-  "created",
-  "running",
-  "exited",
-  "unknown",
-  "CONTAINER_CREATED",
-  "CONTAINER_RUNNING",
-  "CONTAINER_EXITED",
-  "CONTAINER_UNKNOWN",
-];
-
-function stateParam(what: string, states: string[]): Parameter {
-  return {
-    name: "state",
-    in: "query",
-    description: `Only ${what} in this state: a short name or the enum value name (matched case-insensitively).`,
-    required: false,
-    schema: { type: "string", enum: states },
-  };
+/** The CRI method a route names, among `services`; throws when none or not unary. */
+function findMethod(route: RestRouteSpec, services: readonly DescService[]): DescMethod | undefined {
+  const { target } = route;
+  if (target.kind !== "cri") return undefined;
+  const method = services.find((s) => s.name === target.service)?.methods.find((m) => m.name === target.method);
+  if (method === undefined || method.methodKind !== "unary") {
+    throw new Error(`REST route ${route.operationId}: ${target.service}/${target.method} is not a unary method of the services`);
+  }
+  return method;
 }
 
-const noQuery = "Takes no query parameters; any is `invalid_argument`.";
-
-const execSyncBody: Schema = {
-  type: "object",
-  description: "The command to run. Unknown fields are `invalid_argument`.",
-  properties: {
-    cmd: {
-      type: "array",
-      items: { type: "string" },
-      description: "The command and its arguments. Must not be empty.",
-    },
-    timeout: {
-      description:
-        "Timeout in seconds; 0 (the default) means none. A whole number, or a decimal string as proto JSON spells int64.",
-      oneOf: [
-        { type: "integer", minimum: 0 },
-        { type: "string", pattern: "^[0-9]{1,18}$" },
-      ],
-    },
-  },
-  required: ["cmd"],
-  additionalProperties: false,
-};
-
-const sseDescription = `Server-Sent Events, one per CRI container event, until the client disconnects:
-
-    id: 1
-    event: container
-    data: {"containerId":"…","containerEventType":"CONTAINER_STARTED_EVENT",…}
-
-- \`event: container\`: \`data\` is one line of JSON, a runtime.v1.ContainerEventResponse in proto JSON (exactly what Connect JSON sends); \`id\` counts the messages of this response from 1. Proto JSON omits default values, so a CONTAINER_CREATED_EVENT (the enum's zero value) arrives with no \`containerEventType\` field.
-- \`: keep-alive\` comment lines are sent while the stream is idle (every 15 s by default).
-- \`event: error\`: the last message when the event stream fails or the gateway shuts down; \`data\` is a connect.Error JSON. Then the response ends.
-
-CRI keeps no event history, so \`Last-Event-ID\` is ignored: a client that reconnects should relist (\`/v1/containers\`).`;
-
-/** The routes to document, in the order they appear under `paths`. */
-export const restRoutes: readonly RestRoute[] = [
-  {
-    method: "get",
-    path: "/v1/version",
-    operation: {
-      operationId: "rest_version",
-      summary: "Runtime version (REST)",
-      description: `RuntimeService/Version as a GET. ${noQuery}`,
+/**
+ * The document's operation for each table entry, in table order. Throws
+ * when a `cri` route names a method `services` lack, when a `handler` route
+ * declares no content, or when a `{param}` of the path is not declared.
+ */
+export function toRestRoutes(table: readonly RestRouteSpec[], services: readonly DescService[]): RestRoute[] {
+  return table.map((route) => {
+    const method = findMethod(route, services);
+    if (method === undefined && (route.responses.content ?? []).length === 0) {
+      throw new Error(`REST route ${route.operationId}: a handler route must declare its response content`);
+    }
+    for (const [, name] of route.path.matchAll(/\{([^}]+)\}/g)) {
+      if (!route.params.some((p) => p.in === "path" && p.name === name)) {
+        throw new Error(`REST route ${route.operationId}: path parameter {${name}} is not declared`);
+      }
+    }
+    const parameters = route.params.map(toParameter);
+    const operation: Operation = {
+      operationId: route.operationId,
+      summary: route.summary,
+      description: route.description,
       tags,
-      responses: { ...ok("VersionResponse", "The runtime's version"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/status",
-    operation: {
-      operationId: "rest_status",
-      summary: "Runtime status (REST)",
-      description: "RuntimeService/Status as a GET.",
-      tags,
-      parameters: [verbose],
-      responses: { ...ok("StatusResponse", "The runtime's conditions"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/runtime-config",
-    operation: {
-      operationId: "rest_runtimeConfig",
-      summary: "Runtime configuration (REST)",
-      description: `RuntimeService/RuntimeConfig as a GET. ${noQuery}`,
-      tags,
-      responses: { ...ok("RuntimeConfigResponse", "The runtime's configuration"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/pods",
-    operation: {
-      operationId: "rest_listPods",
-      summary: "List pod sandboxes (REST)",
-      description: "RuntimeService/ListPodSandbox as a GET, the filter taken from the query. Unknown parameters are `invalid_argument`.",
-      tags,
-      parameters: [stateParam("pods", podStates), labelParam, filterId("pod")],
-      responses: { ...ok("ListPodSandboxResponse", "The matching pods"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/pods/{id}",
-    operation: {
-      operationId: "rest_podStatus",
-      summary: "Pod sandbox status (REST)",
-      description: "RuntimeService/PodSandboxStatus as a GET.",
-      tags,
-      parameters: [idParam("pod sandbox"), verbose],
-      responses: { ...ok("PodSandboxStatusResponse", "The pod's status"), ...errors(400, 404, 500, 503) },
-      "x-example-standalone": false,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/pods/{id}/stats",
-    operation: {
-      operationId: "rest_podStats",
-      summary: "Pod sandbox stats (REST)",
-      description: `RuntimeService/PodSandboxStats as a GET. ${noQuery}`,
-      tags,
-      parameters: [idParam("pod sandbox")],
-      responses: { ...ok("PodSandboxStatsResponse", "The pod's stats"), ...errors(400, 404, 500, 503) },
-      "x-example-standalone": false,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/containers",
-    operation: {
-      operationId: "rest_listContainers",
-      summary: "List containers (REST)",
-      description: "RuntimeService/ListContainers as a GET, the filter taken from the query. Unknown parameters are `invalid_argument`.",
-      tags,
-      parameters: [
-        stateParam("containers", containerStates),
-        {
-          name: "pod",
-          in: "query",
-          description: "Only containers of this pod sandbox (id or unique id prefix).",
-          required: false,
-          schema: { type: "string", minLength: 1 },
-        },
-        labelParam,
-        filterId("container"),
-      ],
-      responses: { ...ok("ListContainersResponse", "The matching containers"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/containers/{id}",
-    operation: {
-      operationId: "rest_containerStatus",
-      summary: "Container status (REST)",
-      description: "RuntimeService/ContainerStatus as a GET.",
-      tags,
-      parameters: [idParam("container"), verbose],
-      responses: { ...ok("ContainerStatusResponse", "The container's status"), ...errors(400, 404, 500, 503) },
-      "x-example-standalone": false,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/containers/{id}/stats",
-    operation: {
-      operationId: "rest_containerStats",
-      summary: "Container stats (REST)",
-      description: `RuntimeService/ContainerStats as a GET. ${noQuery}`,
-      tags,
-      parameters: [idParam("container")],
-      responses: { ...ok("ContainerStatsResponse", "The container's stats"), ...errors(400, 404, 500, 503) },
-      "x-example-standalone": false,
-    },
-  },
-  {
-    method: "post",
-    path: "/v1/containers/{id}/exec-sync",
-    operation: {
-      operationId: "rest_execSync",
-      summary: "Run a command in a container and wait for it (REST)",
-      description:
-        "RuntimeService/ExecSync with the container id from the path. The body must be sent with " +
-        "`Content-Type: application/json` (anything else is `invalid_argument`) and is limited to 1 MiB by " +
-        "default (`resource_exhausted` beyond). stdout and stderr come back base64-encoded, as in proto JSON. " +
-        "A command that outlives `timeout` is `deadline_exceeded`; a container that is not running is `failed_precondition`.",
-      tags,
-      parameters: [idParam("container")],
-      requestBody: {
-        description: "The command, as JSON. `Content-Type: application/json` is required.",
-        required: true,
-        content: { "application/json": { schema: execSyncBody, example: { cmd: ["echo", "hi"], timeout: 5 } } },
-      },
-      responses: { ...ok("ExecSyncResponse", "The command's output and exit code"), ...errors(400, 404, 429, 500, 503, 504) },
-      "x-example-standalone": false,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/images",
-    operation: {
-      operationId: "rest_listImages",
-      summary: "List images (REST)",
-      description: "ImageService/ListImages as a GET. Unknown parameters are `invalid_argument`.",
-      tags,
-      parameters: [
-        {
-          name: "image",
-          in: "query",
-          description: "Only images matching this reference (tag, digest or id).",
-          required: false,
-          schema: { type: "string", minLength: 1 },
-        },
-      ],
-      responses: { ...ok("ListImagesResponse", "The matching images"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/images/{ref}",
-    operation: {
-      operationId: "rest_imageStatus",
-      summary: "Image status (REST)",
-      description:
-        "ImageService/ImageStatus as a GET. Unlike the RPC, an unknown image is `not_found` (404) rather than an empty message.",
-      tags,
-      parameters: [
-        {
-          name: "ref",
-          in: "path",
+      ...(parameters.length > 0 && { parameters }),
+      ...(route.body !== undefined && {
+        requestBody: {
+          description: route.body.description,
           required: true,
-          description:
-            "The image reference, tag, digest or id. It takes the rest of the path, slashes and colons included, " +
-            "so write it as is (`/v1/images/docker.io/library/busybox:1.36`, `/v1/images/sha256:…`); " +
-            "percent-encoded slashes (`%2F`) work too.",
-          allowReserved: true,
-          schema: { type: "string", minLength: 1 },
-          example: "docker.io/library/busybox:1.36",
+          content: { [contentTypeUnaryJson]: { schema: bodySchema(route.body), example: json(route.body.example) } },
         },
-        verbose,
-      ],
-      responses: { ...ok("ImageStatusResponse", "The image's status"), ...errors(400, 404, 500, 503) },
-      "x-example-standalone": false,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/imagefs",
-    operation: {
-      operationId: "rest_imageFsInfo",
-      summary: "Image filesystem usage (REST)",
-      description: `ImageService/ImageFsInfo as a GET. ${noQuery}`,
-      tags,
-      responses: { ...ok("ImageFsInfoResponse", "The image filesystems' usage"), ...errors(400, 500, 503) },
-      "x-example-standalone": true,
-    },
-  },
-  {
-    method: "get",
-    path: "/v1/events",
-    operation: {
-      operationId: "rest_events",
-      summary: "Container events as Server-Sent Events (REST)",
-      description:
-        "RuntimeService/GetContainerEvents as an SSE stream for EventSource, curl and plain HTTP clients. " +
-        `${noQuery} The stream never ends on its own, so it is no standalone example (Postman/newman would wait forever).`,
-      tags,
-      responses: {
-        "200": {
-          description: sseDescription,
-          headers: { "Cache-Control": { description: "Always `no-cache`.", schema: { type: "string", const: "no-cache" } } },
-          content: {
-            "text/event-stream": {
-              schema: {
-                type: "string",
-                description:
-                  "An SSE stream: `event: container` messages whose `data` is runtime.v1.ContainerEventResponse JSON, " +
-                  "`: keep-alive` comments, and a final `event: error` whose `data` is connect.Error JSON.",
-              },
-              example:
-                'id: 1\nevent: container\ndata: {"containerId":"4f1c…","containerEventType":"CONTAINER_STARTED_EVENT","createdAt":"1700000000000000000"}\n\n: keep-alive\n\n',
-            },
-          },
-        },
-        ...errors(400, 500, 503),
-      },
-      "x-example-standalone": false,
-      "x-streaming": "sse",
-    },
-  },
-];
+      }),
+      responses: { "200": okResponse(route, method), ...errors(route.responses.errors) },
+      "x-example-standalone": route.standalone,
+      ...(route.streaming !== undefined && { "x-streaming": route.streaming }),
+    };
+    return { method: route.method, path: route.path, operation };
+  });
+}

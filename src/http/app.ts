@@ -1,11 +1,11 @@
 /**
  * The express routes behind every request that is not an RPC: health and
  * readiness, the REST-style read API (`/v1/...`) and its Server-Sent Events
- * stream (`/v1/events`); the OpenAPI document and docs later. Unknown
+ * stream (`/v1/events`), the OpenAPI document and its docs page. Unknown
  * paths get the Connect error body with `not_found`, so HTTP clients see one
  * error shape everywhere. Served over HTTP/1.1 and HTTP/2 alike.
  */
-import express, { type NextFunction, type Request, type Response } from "express";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { RuntimeCore } from "../core/runtime-core.js";
 import { log } from "../observability/logger.js";
 import { type DualHandler, createDualProtocolApp } from "./http2-express.js";
@@ -35,7 +35,18 @@ export interface HttpAppOptions {
  * Build the handler for non-RPC routes; use it as connectNodeAdapter's
  * fallback. Throws when an option is invalid (e.g. a non-positive heartbeat).
  */
-export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes }: HttpAppOptions): DualHandler {
+export function createHttpApp(options: HttpAppOptions): DualHandler {
+  return createDualProtocolApp(createHttpRouter(options), (app) => {
+    app.disable("x-powered-by");
+    app.set("etag", false);
+  });
+}
+
+/**
+ * The express router behind {@link createHttpApp}, for tests that read
+ * which routes it serves. Throws like createHttpApp.
+ */
+export function createHttpRouter({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes }: HttpAppOptions): Router {
   const router = express.Router();
 
   // Liveness: the process is up and serving HTTP. Never touches the core.
@@ -59,8 +70,8 @@ export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, m
 
   router.use(createOpenApiRouter());
 
-  router.get("/v1/events", createSseEventsHandler({ core, heartbeatMs: sseHeartbeatMs, shutdownSignal }));
-  router.use(createRestRouter({ core, maxBodyBytes }));
+  const containerEvents = createSseEventsHandler({ core, heartbeatMs: sseHeartbeatMs, shutdownSignal });
+  router.use(createRestRouter({ core, maxBodyBytes, handlers: { containerEvents } }));
   // Streaming URLs are served on HTTP/1.1 upgrades (src/streaming); a plain
   // request, or one over HTTP/2, lands here and must not use up the token.
   router.all("/stream/{*rest}", (req: Request, res: Response) => {
@@ -85,10 +96,7 @@ export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, m
     res.status(500).json({ code: "internal", message: "internal error" });
   });
 
-  return createDualProtocolApp(router, (app) => {
-    app.disable("x-powered-by");
-    app.set("etag", false);
-  });
+  return router;
 }
 
 /** The router's failure to decode a path parameter (`/v1/pods/%ZZ`); it marks it status 400. */

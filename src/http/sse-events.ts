@@ -18,7 +18,7 @@
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
-import type { Request, RequestHandler, Response } from "express";
+import type { Request, Response } from "express";
 import {
   type ContainerEventResponse,
   ContainerEventResponseSchema,
@@ -29,7 +29,7 @@ import type { RuntimeCore } from "../core/runtime-core.js";
 import { toConnectError } from "../services/errors.js";
 import { createRestCallContext } from "./rest/call-context.js";
 import { sendRestError } from "./rest/error-reply.js";
-import { parseRestQuery } from "./rest/query.js";
+import type { RestHandler } from "./rest/routes.js";
 import { createSseWriter } from "./sse-writer.js";
 
 /** How often an idle event stream sends a `: keep-alive` comment (15 s). */
@@ -50,7 +50,8 @@ const where = "runtime.v1.RuntimeService/GetContainerEvents (SSE)";
 type Step = { result: IteratorResult<ContainerEventResponse> } | { error: unknown };
 
 /**
- * Create the `GET /v1/events` handler. Each request subscribes to the core's
+ * Create the `GET /v1/events` handler, the route table's `containerEvents`
+ * (the router has checked the query already). Each request subscribes to the core's
  * event stream; the subscription is released when the client disconnects,
  * when the stream fails, or at shutdown. Throws at creation when
  * `heartbeatMs` is not a positive integer.
@@ -59,7 +60,7 @@ export function createSseEventsHandler({
   core,
   heartbeatMs = defaultSseHeartbeatMs,
   shutdownSignal,
-}: SseEventsOptions): RequestHandler {
+}: SseEventsOptions): RestHandler {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs <= 0) {
     throw new Error(`SSE heartbeat must be a positive number of milliseconds, got ${heartbeatMs}`);
   }
@@ -70,7 +71,6 @@ export function createSseEventsHandler({
     let iterator: AsyncIterator<ContainerEventResponse> | undefined;
     let finished = false;
     try {
-      parseRestQuery(req.originalUrl, []);
       if (shuttingDownNow()) throw new CoreError("unavailable", "gateway is shutting down");
       shutdownSignal?.addEventListener("abort", onShutdown, { once: true });
       const ctx = createRestCallContext(req, res, controller);

@@ -1,6 +1,9 @@
 /**
- * The REST-style read API (`/v1/...`): routes over the read-only CRI methods
- * and exec-sync, answering with the same JSON and errors as the Connect API.
+ * The REST API (`/v1/...`): the route table both the server and the OpenAPI
+ * document are built from, and the router serving it.
  */
-export { type RestRouterOptions, createRestRouter } from "./routes.js";
+export { type RestHandler, type RestRouterOptions, createRestRouter } from "./routes.js";
 export { defaultMaxBodyBytes } from "./json-body.js";
+export { restRouteTable } from "./route-table.js";
+export type { RestParams, RestParamValue } from "./route-params.js";
+export type { RestRouteSpec } from "./route-spec.js";

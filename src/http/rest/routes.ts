@@ -1,25 +1,28 @@
 /**
- * The REST-style read API: `GET /v1/...` routes over the read-only CRI
- * methods plus `POST /v1/containers/{id}/exec-sync`. Each answers with the
- * same JSON message the Connect API returns for that method, and fails with
- * the same error body and status. Ids may be unique prefixes (the core
- * resolves them).
+ * The REST API (`/v1/...`): serves exactly the routes of the route table
+ * (`route-table.ts`), the one description the OpenAPI document is generated
+ * from too. `cri` routes answer with the same JSON message the Connect API
+ * returns for their method and fail with the same error body and status;
+ * `handler` routes are served by the handlers given here. Ids may be unique
+ * prefixes (the core resolves them).
  */
-import { type Request, Router } from "express";
+import type { DescMethod, DescMethodUnary } from "@bufbuild/protobuf";
+import { type Request, type Response, Router } from "express";
 import { ImageService, RuntimeService } from "../../../gen/runtime/v1/api_pb.js";
-import { CoreError } from "../../core/core-error.js";
 import type { RuntimeCore } from "../../core/runtime-core.js";
-import { parseExecSyncBody } from "./exec-sync-body.js";
-import {
-  containerFilterParams,
-  imageFilterParams,
-  podFilterParams,
-  toContainerFilter,
-  toImageFilter,
-  toPodSandboxFilter,
-} from "./filters.js";
-import { defaultMaxBodyBytes, readJsonBody } from "./json-body.js";
+import { sendRestError } from "./error-reply.js";
+import { defaultMaxBodyBytes } from "./json-body.js";
+import { type RestParams, parseRouteParams } from "./route-params.js";
+import { type RestRouteSpec, type RestTarget, toExpressPath } from "./route-spec.js";
+import { restRouteTable } from "./route-table.js";
 import { createUnaryRoute } from "./unary-route.js";
+
+/**
+ * A gateway handler behind a `handler` route. It gets the parameters the
+ * table declares, already parsed and checked, and writes the whole response
+ * (errors included, e.g. with `sendRestError`).
+ */
+export type RestHandler = (req: Request, res: Response, params: RestParams) => void | Promise<void>;
 
 /** Options for {@link createRestRouter}. */
 export interface RestRouterOptions {
@@ -27,113 +30,65 @@ export interface RestRouterOptions {
   readonly core: RuntimeCore;
   /** Largest accepted request body (exec-sync). Default 1 MiB. */
   readonly maxBodyBytes?: number;
+  /** The handler of every `handler` route, by its name in the table (e.g. `containerEvents`). */
+  readonly handlers?: Readonly<Record<string, RestHandler>>;
+  /** The routes to serve. Default: the route table; tests pass their own. */
+  readonly table?: readonly RestRouteSpec[];
 }
 
-const rt = RuntimeService.method;
-const img = ImageService.method;
-
 /**
- * Build the router serving every `/v1` REST route except `/v1/events` (see
- * `sse-events.ts`). Unknown query parameters and bad filter values are
- * invalid_argument (HTTP 400).
+ * Build the router serving every route of the table. Unknown query
+ * parameters and bad values are invalid_argument (HTTP 400). Throws at
+ * creation when a `cri` route names no unary CRI method, when a `handler`
+ * route has no handler or a handler no route, or when a GET route is not
+ * read-only.
  */
-export function createRestRouter({ core, maxBodyBytes = defaultMaxBodyBytes }: RestRouterOptions): Router {
+export function createRestRouter({
+  core,
+  maxBodyBytes = defaultMaxBodyBytes,
+  handlers = {},
+  table = restRouteTable,
+}: RestRouterOptions): Router {
   const router = Router();
-  const verbose = ["verbose"] as const;
-
-  router.get("/v1/version", createUnaryRoute(core, { method: rt.version, request: () => ({}) }));
-  router.get(
-    "/v1/status",
-    createUnaryRoute(core, { method: rt.status, query: verbose, request: (_, q) => ({ verbose: q.flag("verbose") }) }),
-  );
-  router.get("/v1/runtime-config", createUnaryRoute(core, { method: rt.runtimeConfig, request: () => ({}) }));
-
-  router.get(
-    "/v1/pods",
-    createUnaryRoute(core, {
-      method: rt.listPodSandbox,
-      query: podFilterParams,
-      request: (_, q) => ({ filter: toPodSandboxFilter(q) }),
-    }),
-  );
-  router.get(
-    "/v1/pods/:id",
-    createUnaryRoute(core, {
-      method: rt.podSandboxStatus,
-      query: verbose,
-      request: (req, q) => ({ podSandboxId: idOf(req), verbose: q.flag("verbose") }),
-    }),
-  );
-  router.get(
-    "/v1/pods/:id/stats",
-    createUnaryRoute(core, { method: rt.podSandboxStats, request: (req) => ({ podSandboxId: idOf(req) }) }),
-  );
-
-  router.get(
-    "/v1/containers",
-    createUnaryRoute(core, {
-      method: rt.listContainers,
-      query: containerFilterParams,
-      request: (_, q) => ({ filter: toContainerFilter(q) }),
-    }),
-  );
-  router.get(
-    "/v1/containers/:id",
-    createUnaryRoute(core, {
-      method: rt.containerStatus,
-      query: verbose,
-      request: (req, q) => ({ containerId: idOf(req), verbose: q.flag("verbose") }),
-    }),
-  );
-  router.get(
-    "/v1/containers/:id/stats",
-    createUnaryRoute(core, { method: rt.containerStats, request: (req) => ({ containerId: idOf(req) }) }),
-  );
-  router.post(
-    "/v1/containers/:id/exec-sync",
-    createUnaryRoute(core, {
-      method: rt.execSync,
-      request: async (req) => ({ containerId: idOf(req), ...parseExecSyncBody(await readJsonBody(req, maxBodyBytes)) }),
-    }),
-  );
-
-  router.get(
-    "/v1/images",
-    createUnaryRoute(core, {
-      method: img.listImages,
-      query: imageFilterParams,
-      request: (_, q) => ({ filter: toImageFilter(q) }),
-    }),
-  );
-  // A reference holds slashes and colons (docker.io/library/busybox:1.36,
-  // sha256:…), so the rest of the path is the reference.
-  router.get(
-    "/v1/images/*ref",
-    createUnaryRoute(core, {
-      method: img.imageStatus,
-      query: verbose,
-      request: (req, q) => ({ image: { image: refOf(req) }, verbose: q.flag("verbose") }),
-      // NOTE: CRI's ImageStatus answers an unknown image with an empty
-      // message (the kubelet then pulls). A REST resource that does not
-      // exist is a 404, so this route turns that answer into not_found.
-      verify: (reply, request) => {
-        if (reply.image === undefined) {
-          throw new CoreError("not_found", `image "${request.image?.image ?? ""}" not found`);
-        }
-      },
-    }),
-  );
-  router.get("/v1/imagefs", createUnaryRoute(core, { method: img.imageFsInfo, request: () => ({}) }));
-
+  const used = new Set<string>();
+  for (const route of table) {
+    if (route.method === "get" && !route.readOnly) {
+      throw new Error(`REST route ${route.operationId}: GET must be read-only (a browser may send it cross-site)`);
+    }
+    const path = toExpressPath(route);
+    const { target } = route;
+    if (target.kind === "cri") {
+      router[route.method](path, createUnaryRoute(core, { route, method: criMethod(route.operationId, target), maxBodyBytes }));
+      continue;
+    }
+    const handler = handlers[target.name];
+    if (handler === undefined) throw new Error(`REST route ${route.operationId}: no handler "${target.name}"`);
+    used.add(target.name);
+    const where = `${route.method.toUpperCase()} ${route.path} (REST)`;
+    router[route.method](path, async function handlerRoute(req: Request, res: Response): Promise<void> {
+      let params: RestParams;
+      try {
+        params = parseRouteParams(route, req);
+      } catch (err) {
+        sendRestError(req, res, err, where);
+        return;
+      }
+      await handler(req, res, params);
+    });
+  }
+  const unused = Object.keys(handlers).filter((name) => !used.has(name));
+  if (unused.length > 0) throw new Error(`REST handlers without a route in the table: ${unused.join(", ")}`);
   return router;
 }
 
-function idOf(req: Request): string {
-  return String(req.params.id ?? "");
-}
-
-/** The wildcard's segments (already percent-decoded by the router) joined back into a reference. */
-function refOf(req: Request): string {
-  const raw: unknown = (req.params as Record<string, unknown>).ref;
-  return Array.isArray(raw) ? raw.join("/") : String(raw ?? "");
+/** The unary method a `cri` target names. */
+function criMethod(operationId: string, target: Extract<RestTarget, { kind: "cri" }>): DescMethodUnary {
+  const service = target.service === "ImageService" ? ImageService : RuntimeService;
+  const method = service.methods.find(
+    (m: DescMethod): m is DescMethodUnary => m.name === target.method && m.methodKind === "unary",
+  );
+  if (method === undefined) {
+    throw new Error(`REST route ${operationId}: ${target.service}/${target.method} is not a unary CRI method`);
+  }
+  return method;
 }

@@ -1,57 +1,54 @@
 /**
- * One REST route over one unary CRI method: build the request message from
- * the path, query and body, run it through the same invoker the Connect
- * services use (request checks, the intercepted core, the error table) and
- * answer with the reply's proto JSON — byte for byte what Connect JSON sends.
+ * One REST route over one unary CRI method, as its route-table entry
+ * describes it: build the request message from the path, query and body,
+ * run it through the same invoker the Connect services use (request checks,
+ * the intercepted core, the error table) and answer with the reply's proto
+ * JSON — byte for byte what Connect JSON sends.
  */
-import {
-  type DescMessage,
-  type DescMethodUnary,
-  type Message,
-  type MessageInitShape,
-  type MessageShape,
-  create,
-  toJsonString,
-} from "@bufbuild/protobuf";
+import { type DescMethodUnary, type Message, fromJson, toJsonString } from "@bufbuild/protobuf";
 import type { Request, RequestHandler, Response } from "express";
 import { ImageService } from "../../../gen/runtime/v1/api_pb.js";
+import { CoreError } from "../../core/core-error.js";
 import type { RuntimeCore } from "../../core/runtime-core.js";
 import { imageChecks } from "../../services/image-service.js";
 import { runtimeChecks } from "../../services/runtime-service.js";
 import { createUnaryInvoker } from "../../services/service-impl.js";
 import { createRestCallContext } from "./call-context.js";
 import { sendRestError, writeJson } from "./error-reply.js";
-import { type RestQuery, parseRestQuery } from "./query.js";
+import { readJsonBody } from "./json-body.js";
+import { parseRouteBody } from "./route-body.js";
+import { parseRouteParams, toRequestJson } from "./route-params.js";
+import type { RestRouteSpec } from "./route-spec.js";
 
-/** How a route maps HTTP onto a unary method. */
-export interface UnaryRouteSpec<I extends DescMessage, O extends DescMessage> {
-  /** The CRI method, e.g. `RuntimeService.method.containerStatus`. */
-  readonly method: DescMethodUnary<I, O>;
-  /** Query parameters the route accepts; any other is invalid_argument. Default none. */
-  readonly query?: readonly string[];
-  /** Build the request from the HTTP request. Throw CoreError("invalid_argument") for bad input. */
-  request(req: Request, query: RestQuery): MessageInitShape<I> | Promise<MessageInitShape<I>>;
-  /** Inspect the reply before it is sent; throw a CoreError to answer with an error instead. */
-  verify?(reply: MessageShape<O>, request: MessageShape<I>): void;
+/** What {@link createUnaryRoute} serves. */
+export interface UnaryRouteOptions {
+  /** The table entry (its target must be this method). */
+  readonly route: RestRouteSpec;
+  /** The CRI method it names, e.g. `RuntimeService.method.containerStatus`. */
+  readonly method: DescMethodUnary;
+  /** Largest accepted request body, for routes with a body. */
+  readonly maxBodyBytes: number;
 }
 
 /**
- * Create the express handler for `spec`, calling `core` — which must be the
- * intercepted core, so REST calls pass the same interceptors as RPCs.
+ * Create the express handler for one route, calling `core` — which must be
+ * the intercepted core, so REST calls pass the same interceptors as RPCs.
  */
-export function createUnaryRoute<I extends DescMessage, O extends DescMessage>(
-  core: RuntimeCore,
-  spec: UnaryRouteSpec<I, O>,
-): RequestHandler {
-  const { method } = spec;
+export function createUnaryRoute(core: RuntimeCore, { route, method, maxBodyBytes }: UnaryRouteOptions): RequestHandler {
   const invoke = createUnaryInvoker(method, core, checkOf(method));
   const where = `${method.parent.typeName}/${method.name} (REST)`;
   return async function unaryRoute(req: Request, res: Response): Promise<void> {
     try {
-      const query = parseRestQuery(req.originalUrl, spec.query ?? []);
-      const request = create(method.input, await spec.request(req, query));
-      const reply = (await invoke(request, createRestCallContext(req, res))) as MessageShape<O>;
-      spec.verify?.(reply, request);
+      const params = parseRouteParams(route, req);
+      const body = route.body === undefined ? {} : parseRouteBody(route.body, await readJsonBody(req, maxBodyBytes));
+      const request = fromJson(method.input, toRequestJson(route, params, body) as Parameters<typeof fromJson>[1]);
+      const reply = (await invoke(request, createRestCallContext(req, res))) as Message;
+      const absent = route.notFoundWhenAbsent;
+      if (absent !== undefined && (reply as unknown as Record<string, unknown>)[absent.field] === undefined) {
+        const named = route.params.find((p) => p.in === "path");
+        const value = named === undefined ? "" : String(params[named.name] ?? "");
+        throw new CoreError("not_found", `${absent.noun} "${value}" not found`);
+      }
       writeJson(res, 200, toJsonString(method.output, reply));
     } catch (err) {
       sendRestError(req, res, err, where);

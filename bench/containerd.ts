@@ -104,8 +104,8 @@ async function seed(tcpUrl: string, harness: Containerd, count: number): Promise
           image: { image: busyboxImage },
           command: ["sleep", "3600"],
           envs: [
-            { key: "POD_NAME", value: pod.name },
-            { key: "POD_NAMESPACE", value: pod.namespace },
+            { key: "POD_NAME", value: Buffer.from(pod.name) },
+            { key: "POD_NAMESPACE", value: Buffer.from(pod.namespace) },
           ],
           labels: {
             "io.kubernetes.container.name": name,

@@ -61,8 +61,8 @@ export function containerRequest(podSandboxId: string, i: number, j: number): Cr
       image: { image: benchImage },
       command: ["nginx"],
       envs: [
-        { key: "POD_NAME", value: podName },
-        { key: "POD_NAMESPACE", value: namespace },
+        { key: "POD_NAME", value: Buffer.from(podName) },
+        { key: "POD_NAMESPACE", value: Buffer.from(namespace) },
       ],
       mounts: [
         {

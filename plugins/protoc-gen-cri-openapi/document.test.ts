@@ -38,7 +38,7 @@ function body(op: Operation): RequestBody {
 describe("createOpenApiDocument", () => {
   it("has one Connect path per CRI method", () => {
     const want = services.flatMap((s) => s.methods.map((m) => rpcPath(s.name, m.name)));
-    assert.equal(want.length, 41);
+    assert.equal(want.length, 43);
     assert.deepEqual(Object.keys(doc.paths), want);
   });
 

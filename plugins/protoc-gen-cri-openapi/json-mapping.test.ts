@@ -162,6 +162,7 @@ describe("messageSchema", () => {
       "recursiveReadOnly",
       "image",
       "imageSubPath",
+      "mountOptions",
     ]);
     assert.equal(schema.required, undefined);
     assert.equal(schema.additionalProperties, false);

@@ -46,7 +46,7 @@ export type ImageMethods = {
 /** Reports the runtime's name and versions. */
 export type Versioner = Pick<RuntimeMethods, "version">;
 
-/** Pod sandbox lifecycle and port forwarding. */
+/** Pod sandbox lifecycle, pod checkpoint/restore and port forwarding. */
 export type PodSandboxManager = Pick<
   RuntimeMethods,
   | "runPodSandbox"
@@ -57,6 +57,8 @@ export type PodSandboxManager = Pick<
   | "streamPodSandboxes"
   | "portForward"
   | "updatePodSandboxResources"
+  | "checkpointPod"
+  | "restorePod"
 >;
 
 /** Container lifecycle, exec/attach, logs, checkpoints and events. */

@@ -47,6 +47,18 @@ export const runtimeChecks: RequestChecks<typeof RuntimeService> = {
   containerStats: (r) => requireId(r.containerId, "container_id"),
   podSandboxStats: (r) => requireId(r.podSandboxId, "pod_sandbox_id"),
   checkpointContainer: (r) => requireId(r.containerId, "container_id"),
+  checkpointPod: (r) => {
+    requireId(r.podSandboxId, "pod_sandbox_id");
+    requireId(r.outputPath, "output_path");
+    requireNonEmpty(r.containerIds, "container_ids");
+  },
+  restorePod: (r) => {
+    requireId(r.checkpointPath, "checkpoint_path");
+    requireMessage(r.config, "config");
+    requireMessage(r.config.metadata, "config.metadata");
+    requireId(r.config.metadata.name, "config.metadata.name");
+    requireNonEmpty(r.containerConfigs, "container_configs");
+  },
   updatePodSandboxResources: (r) => requireId(r.podSandboxId, "pod_sandbox_id"),
   updateRuntimeConfig: (r) => requireMessage(r.runtimeConfig, "runtime_config"),
 };

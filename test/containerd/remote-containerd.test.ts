@@ -12,7 +12,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { clone, create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
+  CheckpointPodRequestSchema,
   ContainerState,
   ContainerStatusRequestSchema,
   CreateContainerRequestSchema,
@@ -25,6 +27,7 @@ import {
   PodSandboxStatusRequestSchema,
   type PodSandboxConfig,
   PullImageRequestSchema,
+  RestorePodRequestSchema,
   RemoveContainerRequestSchema,
   RemovePodSandboxRequestSchema,
   RunPodSandboxRequestSchema,
@@ -97,6 +100,7 @@ function hostNetworkCore(): RuntimeCore {
 
 const unknownNotInvalid = "containerd 1.6 answers code Unknown, not InvalidArgument";
 const unknownNotExists = "containerd 1.6 answers code Unknown, not AlreadyExists, for a name already reserved";
+const unimplementedCheckpointPod = "containerd 1.6 answers Unimplemented to CheckpointPod (its CRI predates the RPC)";
 const unknownNotPrecondition = "containerd 1.6 answers code Unknown, not FailedPrecondition";
 runCoreContract({
   name: "remote (containerd 1.6)",
@@ -120,6 +124,9 @@ runCoreContract({
           "stream equals list":
             "containerd 1.6 answers Unimplemented to ListPodSandboxMetrics and StreamPodSandboxMetrics (added in 1.7), the case's last step",
           "idempotent stop and remove": "containerd 1.6 answers NotFound to StopContainer of an unknown container id",
+          "pod checkpoint and restore": `${unimplementedCheckpointPod}; the passthrough is tested below`,
+          "pod checkpoint refusals": unimplementedCheckpointPod,
+          "pod restore refusals": `${unimplementedCheckpointPod} (RestorePod too)`,
         },
 });
 
@@ -131,6 +138,21 @@ describe("remote core → real containerd: host-network pod, busybox container, 
   });
   after(async () => {
     await core?.close();
+  });
+
+  it("passes containerd 1.6's Unimplemented for CheckpointPod and RestorePod through unchanged", async () => {
+    const calls: [string, () => Promise<unknown>][] = [
+      ["CheckpointPod", () => core.checkpointPod(create(CheckpointPodRequestSchema, { podSandboxId: "f".repeat(64), outputPath: "/nonexistent", containerIds: ["c"] }), ctx())],
+      ["RestorePod", () => core.restorePod(create(RestorePodRequestSchema, { checkpointPath: "/nonexistent", config: { metadata: { name: "p" } } }), ctx())],
+    ];
+    for (const [method, call] of calls) {
+      await assert.rejects(call(), (err: unknown) => {
+        assert.ok(err instanceof ConnectError, `a ConnectError, got ${String(err)}`);
+        assert.equal(err.code, Code.Unimplemented);
+        assert.match(err.rawMessage, new RegExp(method), "containerd's own message names the method");
+        return true;
+      });
+    }
   });
 
   it("runs a real container and returns its real output", async () => {

@@ -60,6 +60,8 @@ export interface Fixture {
   readonly runLabel: Record<string, string>;
   podConfig(name: string, labels?: Record<string, string>): ReturnType<typeof podConfigOf>;
   runPod(name: string, labels?: Record<string, string>): Promise<string>;
+  /** The config createContainer uses (a `sleep 3600` of the suite's image, tagged with the run label). */
+  containerConfig(name: string, labels?: Record<string, string>, attempt?: number, image?: string): ReturnType<typeof containerConfigOf>;
   createContainer(podId: string, name: string, labels?: Record<string, string>, attempt?: number, image?: string): Promise<string>;
   track(podId: string): void;
   cleanup(): Promise<void>;
@@ -69,6 +71,16 @@ function podConfigOf(name: string, suffix: string, labels: Record<string, string
   return {
     metadata: { name: `${name}-${suffix}`, namespace: "contract", uid: `uid-${name}-${suffix}`, attempt: 0 },
     hostname: `${name}-${suffix}`.slice(0, 63),
+    labels,
+    linux: {},
+  };
+}
+
+function containerConfigOf(name: string, image: string, labels: Record<string, string>, attempt: number) {
+  return {
+    metadata: { name, attempt },
+    image: { image },
+    command: ["sleep", "3600"],
     labels,
     linux: {},
   };
@@ -88,6 +100,8 @@ export function createFixture(core: RuntimeCore, image: string): Fixture {
     suffix,
     runLabel,
     podConfig: (name, labels = {}) => podConfigOf(name, suffix, { ...labels, ...runLabel }),
+    containerConfig: (name, labels = {}, attempt = 0, containerImage = image) =>
+      containerConfigOf(name, containerImage, { ...labels, ...runLabel }, attempt),
     async runPod(name, labels = {}) {
       const config = fixture.podConfig(name, labels);
       const { podSandboxId } = await core.runPodSandbox(create(RunPodSandboxRequestSchema, { config }), ctx);
@@ -103,13 +117,7 @@ export function createFixture(core: RuntimeCore, image: string): Fixture {
       const { containerId } = await core.createContainer(
         create(CreateContainerRequestSchema, {
           podSandboxId: podId,
-          config: {
-            metadata: { name, attempt },
-            image: { image: containerImage },
-            command: ["sleep", "3600"],
-            labels: { ...labels, ...runLabel },
-            linux: {},
-          },
+          config: fixture.containerConfig(name, labels, attempt, containerImage),
           sandboxConfig: configs.get(podId),
         }),
         ctx,

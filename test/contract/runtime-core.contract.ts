@@ -12,6 +12,7 @@
 import { afterEach, describe, it } from "node:test";
 import type { RuntimeCore } from "../../src/core/runtime-core.js";
 import { registerCatalogCases } from "./catalog.cases.js";
+import { registerCheckpointCases } from "./checkpoint.cases.js";
 import { type CaseKit, type Fixture, createFixture } from "./contract-fixture.js";
 import { registerLifecycleCases } from "./lifecycle.cases.js";
 import { registerLookupCases } from "./lookup.cases.js";
@@ -41,6 +42,9 @@ export const contractCases = [
   "images",
   "events to two subscribers",
   "stream equals list",
+  "pod checkpoint and restore",
+  "pod checkpoint refusals",
+  "pod restore refusals",
 ] as const;
 
 /** A case name of the contract suite. */
@@ -85,5 +89,6 @@ export function runCoreContract({ name, newCore, skip = {}, image = "docker.io/l
     registerLifecycleCases(kit);
     registerLookupCases(kit);
     registerCatalogCases(kit);
+    registerCheckpointCases(kit);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Every CRI method over every protocol and transport: the shared CRI story
  * (`test/helpers/cri-story.ts`) runs once per client combination, each
- * against its own real gateway, and proves all 41 RPCs were called.
+ * against its own real gateway, and proves all 43 RPCs were called.
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, it } from "node:test";
@@ -20,7 +20,7 @@ describe("every CRI method over every protocol and transport", () => {
   });
 
   for (const combo of storyCombos) {
-    it(`serves all 41 RuntimeService and ImageService methods over ${comboName(combo)}`, async () => {
+    it(`serves all 43 RuntimeService and ImageService methods over ${comboName(combo)}`, async () => {
       gateway = await startTestGateway();
       clients = createCriClients(gateway, combo);
       const suffix = `${combo.protocol}-${combo.via}-h${combo.httpVersion.replace(".", "")}-${randomBytes(3).toString("hex")}`;

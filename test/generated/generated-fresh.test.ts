@@ -54,9 +54,9 @@ describe("generated files", () => {
     }
   });
 
-  it("keep the 41 CRI methods of the proto", async () => {
+  it("keep the 43 CRI methods of the proto", async () => {
     const { ImageService, RuntimeService } = await import("../../gen/runtime/v1/api_pb.js");
-    assert.equal(RuntimeService.methods.length, 35);
+    assert.equal(RuntimeService.methods.length, 37);
     assert.equal(ImageService.methods.length, 6);
   });
 

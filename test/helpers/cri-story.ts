@@ -1,10 +1,13 @@
 /**
- * The CRI story every end-to-end client combination runs: all 41 methods of
+ * The CRI story every end-to-end client combination runs: all 43 methods of
  * RuntimeService and ImageService in the order a kubelet would use them, each
  * with assertions on what it answered, ending with a check that no method was
  * skipped. Protocol-neutral: it only sees {@link CriClients}.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import {
   CgroupDriver,
@@ -14,6 +17,8 @@ import {
   MetricType,
   PodSandboxState,
 } from "../../gen/runtime/v1/api_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ContainerConfigSchema } from "../../gen/runtime/v1/api_pb.js";
 import { allMethodNames, type CriClients } from "./cri-clients.js";
 import { collect, rejectsWithCode } from "./expect-code.js";
 import { waitFor } from "./wait-for.js";
@@ -61,6 +66,7 @@ export async function runCriStory(clients: CriClients, options: CriStoryOptions)
     await execAndStreamingUrls(story, podId, containerId);
     await statsAndMetrics(story, podId, containerId);
     await updateContainer(story, containerId);
+    await checkpointAndRestorePod(story, podId, containerId);
     // RemoveImage refuses an image in use.
     await rejectsWithCode(clients.image.removeImage({ image: { image: story.imageRef } }), Code.FailedPrecondition, /in use/);
     await stopAndRemove(story, podId, containerId);
@@ -170,20 +176,23 @@ async function runPod({ clients: { runtime }, suffix, runLabel }: Story): Promis
   return podId;
 }
 
+/** The story's one container; RestorePod is given the same process with other labels. */
+function appConfig(imageRef: string, labels: Record<string, string>): MessageInitShape<typeof ContainerConfigSchema> {
+  return {
+    metadata: { name: "app", attempt: 0 },
+    image: { image: imageRef },
+    command: ["sleep", "3600"],
+    // KeyValue.value is bytes (base64 in JSON); not UTF-8 on purpose after the first bytes.
+    envs: [{ key: "GREETING", value: new TextEncoder().encode("hello") }, { key: "RAW", value: new Uint8Array([0xff, 0x00, 0x7f]) }],
+    labels,
+    linux: {},
+  };
+}
+
 /** CreateContainer, StartContainer, ContainerStatus, ListContainers by pod, id, label and state, StreamContainers. */
 async function createAndStartContainer({ clients: { runtime }, runLabel, imageRef }: Story, podId: string, imageId: string): Promise<string> {
   const labels = { ...runLabel, app: "story" };
-  const { containerId } = await runtime.createContainer({
-    podSandboxId: podId,
-    config: {
-      metadata: { name: "app", attempt: 0 },
-      image: { image: imageRef },
-      command: ["sleep", "3600"],
-      envs: [{ key: "GREETING", value: "hello" }],
-      labels,
-      linux: {},
-    },
-  });
+  const { containerId } = await runtime.createContainer({ podSandboxId: podId, config: appConfig(imageRef, labels) });
   assert.match(containerId, /^[0-9a-f]{64}$/);
   let container = (await runtime.containerStatus({ containerId })).status;
   assert.equal(container?.state, ContainerState.CONTAINER_CREATED);
@@ -311,6 +320,61 @@ async function updateContainer({ clients: { runtime }, suffix }: Story, containe
   const info = JSON.parse(status.info.info ?? "{}") as { logReopens?: number; checkpoint?: string };
   assert.equal(info.logReopens, 1);
   assert.equal(info.checkpoint, checkpoint);
+}
+
+/**
+ * CheckpointPod into a fresh empty directory (the pod keeps running), then
+ * RestorePod from it as a new pod whose container comes back CREATED; a
+ * second checkpoint into the now non-empty directory and a restore into the
+ * same pod metadata are refused. The restored pod is removed again.
+ */
+async function checkpointAndRestorePod({ clients: { runtime }, suffix, runLabel, imageRef }: Story, podId: string, containerId: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "cri-story-pod-checkpoint-"));
+  try {
+    const answer = await runtime.checkpointPod({ podSandboxId: podId, outputPath: dir, containerIds: [containerId] });
+    assert.deepEqual(Object.keys(answer).filter((k) => !k.startsWith("$")), [], "CheckpointPodResponse is empty");
+    assert.equal(readdirSync(dir).length, 1, "the checkpoint was written into output_path");
+    const still = (await runtime.containerStatus({ containerId })).status;
+    assert.equal(still?.state, ContainerState.CONTAINER_RUNNING, "the checkpointed container keeps running");
+    await rejectsWithCode(
+      runtime.checkpointPod({ podSandboxId: podId, outputPath: dir, containerIds: [containerId] }),
+      Code.FailedPrecondition,
+      /not empty/,
+    );
+
+    const labels = { ...runLabel, app: "story", restored: "yes" };
+    const config = {
+      metadata: { name: `restored-${suffix}`, namespace: "e2e", uid: `uid-restored-${suffix}`, attempt: 0 },
+      hostname: `restored-${suffix}`,
+      labels: { ...runLabel, restored: "yes" },
+      linux: {},
+    };
+    const restored = await runtime.restorePod({ checkpointPath: dir, config, containerConfigs: [appConfig(imageRef, labels)] });
+    assert.match(restored.podSandboxId, /^[0-9a-f]{64}$/);
+    assert.notEqual(restored.podSandboxId, podId, "the restored pod is a new sandbox");
+    assert.deepEqual(restored.restoredContainers.map((c) => c.name), ["app"]);
+    const restoredId = restored.restoredContainers[0]?.containerId ?? "";
+    assert.match(restoredId, /^[0-9a-f]{64}$/);
+    assert.notEqual(restoredId, containerId);
+    const pod = (await runtime.podSandboxStatus({ podSandboxId: restored.podSandboxId })).status;
+    assert.equal(pod?.state, PodSandboxState.SANDBOX_READY);
+    assert.equal(pod?.metadata?.uid, `uid-restored-${suffix}`, "the restore-time config is the pod's");
+    const container = await runtime.containerStatus({ containerId: restoredId, verbose: true });
+    assert.equal(container.status?.state, ContainerState.CONTAINER_CREATED, "restored containers are CREATED, not run");
+    assert.equal(container.status?.labels.restored, "yes");
+    const inPod = await runtime.listContainers({ filter: { podSandboxId: restored.podSandboxId } });
+    assert.deepEqual(inPod.containers.map((c) => c.id), [restoredId]);
+    const info = JSON.parse(container.info.info ?? "{}") as { restoredFrom?: string };
+    assert.equal(info.restoredFrom, dir);
+    await rejectsWithCode(
+      runtime.restorePod({ checkpointPath: dir, config, containerConfigs: [appConfig(imageRef, labels)] }),
+      Code.AlreadyExists,
+      /is reserved for/,
+    );
+    await runtime.removePodSandbox({ podSandboxId: restored.podSandboxId });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** StopContainer (exit code 0), RemoveContainer, StopPodSandbox (NOTREADY), RemovePodSandbox; then not_found. */

@@ -1,5 +1,5 @@
 /**
- * The stop and remove steps shared by the container verbs and the sandbox
+ * The create, stop and remove steps shared by the container verbs and the sandbox
  * cascade, and the simulated process exits. Every state change still goes
  * through ContainerStore.update, which owns the rules.
  *
@@ -10,10 +10,12 @@
  * uses a zero timeout there) kills it: 137 (128 + SIGKILL), reason "Error",
  * containerd's reason for any non-zero exit.
  */
-import { ContainerState, Signal } from "../../../gen/runtime/v1/api_pb.js";
+import { type ContainerConfig, ContainerState, Signal } from "../../../gen/runtime/v1/api_pb.js";
 import { makeContainerName } from "./naming.js";
 import type { MemoryState } from "./state.js";
+import { containerSizeHint } from "./store/container-cri.js";
 import { type ContainerRecord, containerState } from "./store/container-store.js";
+import type { SandboxRecord } from "./store/sandbox-store.js";
 
 /** How a container ends. */
 export interface ContainerExit {
@@ -26,6 +28,38 @@ export interface ContainerExit {
 export const gracefulExit: ContainerExit = { exitCode: 0, reason: "Completed", message: "" };
 /** SIGKILL. */
 export const killedExit: ContainerExit = { exitCode: 137, reason: "Error", message: "" };
+
+/**
+ * Add a CREATED container to `sandbox`. Its name is reserved first
+ * (already_exists when the metadata is in use in that pod) and released if
+ * adding fails, as containerd's container_create.go does. `restoredFrom` is
+ * the pod checkpoint it was restored from, "" for a plain create.
+ */
+export function addContainerRecord(
+  state: MemoryState,
+  sandbox: SandboxRecord,
+  config: ContainerConfig,
+  imageId: string,
+  restoredFrom = "",
+): ContainerRecord {
+  const id = state.newId();
+  const name = makeContainerName(config.metadata, sandbox.config.metadata);
+  state.containerNames.reserve(name, id);
+  try {
+    return state.containers.add({
+      id,
+      podSandboxId: sandbox.id,
+      config,
+      imageId,
+      createdAt: state.clock(),
+      sizeHint: containerSizeHint(id, sandbox.id, imageId, config),
+      restoredFrom,
+    });
+  } catch (err) {
+    state.containerNames.release(name);
+    throw err;
+  }
+}
 
 /** The exit StopContainer produces for this container. */
 export function stopExitOf(record: ContainerRecord): ContainerExit {

@@ -25,13 +25,12 @@ import {
 import { CoreError } from "../../core/core-error.js";
 import type { RuntimeMethods } from "../../core/runtime-core.js";
 import { chunked } from "./chunk.js";
-import { removeContainerRecord, stopContainerRecord, stopExitOf } from "./container-lifecycle.js";
+import { addContainerRecord, removeContainerRecord, stopContainerRecord, stopExitOf } from "./container-lifecycle.js";
 import { toContainerSelector } from "./filters.js";
-import { makeContainerName } from "./naming.js";
 import { requireId, requireSet } from "../../core/request-checks.js";
 import type { MemoryState } from "./state.js";
 import { containerConfigOf } from "./store/container-config.js";
-import { containerSizeHint, currentResources, toCriContainer, toCriContainerStatus } from "./store/container-cri.js";
+import { currentResources, toCriContainer, toCriContainerStatus } from "./store/container-cri.js";
 import { type ContainerRecord, containerState, containerStateName } from "./store/container-store.js";
 import { sandboxState } from "./store/sandbox-store.js";
 import { simulatedPid } from "./usage-model.js";
@@ -86,23 +85,7 @@ export function createContainerVerbs(state: MemoryState): ContainerVerbs {
       if (image === undefined) {
         throw new CoreError("not_found", `image "${imageText}" not found: pull it first (PullImage)`);
       }
-      const id = state.newId();
-      const name = makeContainerName(metadata, sandbox.config.metadata);
-      // Reserve first, release on failure: the registrar pattern of containerd's container_create.go.
-      state.containerNames.reserve(name, id);
-      try {
-        containers.add({
-          id,
-          podSandboxId: sandbox.id,
-          config,
-          imageId: image.id,
-          createdAt: state.clock(),
-          sizeHint: containerSizeHint(id, sandbox.id, image.id, config),
-        });
-      } catch (err) {
-        state.containerNames.release(name);
-        throw err;
-      }
+      const { id } = addContainerRecord(state, sandbox, config, image.id);
       return create(CreateContainerResponseSchema, { containerId: id });
     },
 
@@ -150,6 +133,7 @@ export function createContainerVerbs(state: MemoryState): ContainerVerbs {
           runtimeType: "io.containerd.runc.v2",
           config: toJson(ContainerConfigSchema, config),
           checkpoint: record.checkpoint === "" ? undefined : record.checkpoint,
+          restoredFrom: record.restoredFrom === "" ? undefined : record.restoredFrom,
           logReopens: record.logReopens,
         });
       }

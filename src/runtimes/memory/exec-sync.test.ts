@@ -25,7 +25,7 @@ async function runningContainer(maxMessageBytes = 1 << 20) {
   const { containerId } = await core.createContainer(
     create(CreateContainerRequestSchema, {
       podSandboxId,
-      config: { metadata: { name: "app" }, image: { image: "busybox" }, envs: [{ key: "GREETING", value: "hi" }], workingDir: "/srv" },
+      config: { metadata: { name: "app" }, image: { image: "busybox" }, envs: [{ key: "GREETING", value: Buffer.from("hi") }], workingDir: "/srv" },
     }),
     ctx,
   );

@@ -18,6 +18,7 @@ import type { SandboxRecord } from "./store/sandbox-store.js";
 /** The CRI cap on each captured stream (ExecSyncResponse comment). */
 const criOutputCap = 16 * 1024 * 1024;
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const envText = new TextDecoder();
 
 /** Build the ExecSync verb over `state`. */
 export function createExecSyncVerb(state: MemoryState): Pick<RuntimeMethods, "execSync"> {
@@ -79,7 +80,9 @@ export function containerView(
   const config = containerConfigOf(record);
   const hostname = sandbox?.config.hostname || sandbox?.config.metadata?.name || record.id.slice(0, 12);
   const env: Record<string, string> = { PATH: defaultPath, HOSTNAME: hostname };
-  for (const kv of config.envs) env[kv.key] = kv.value;
+  // KeyValue.value is bytes; a process environment is text, so decode as UTF-8
+  // (invalid sequences become U+FFFD rather than failing the exec).
+  for (const kv of config.envs) env[kv.key] = envText.decode(kv.value);
   if (env.HOME === undefined) env.HOME = "/root";
   const dns = sandbox?.config.dnsConfig;
   const resolv = [

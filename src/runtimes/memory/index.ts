@@ -19,6 +19,7 @@ import { parseImageReference } from "./image-reference.js";
 import { createImageVerbs } from "./images.js";
 import { createMetricVerbs } from "./metrics.js";
 import { type MemoryRuntimeOptions, resolveMemoryOptions } from "./options.js";
+import { createPodCheckpointVerbs } from "./pod-checkpoint.js";
 import { createStatusVerbs } from "./runtime-status.js";
 import { createSandboxVerbs } from "./sandboxes.js";
 import { simulateImage } from "./simulated-image.js";
@@ -79,6 +80,7 @@ export function createMemoryRuntime(options: CoreOptions & MemoryRuntimeOptions)
     name: "memory",
     ...createStatusVerbs(state),
     ...createSandboxVerbs(state),
+    ...createPodCheckpointVerbs(state),
     ...createContainerVerbs(state),
     ...createExecSyncVerb(state),
     ...createStreamingVerbs(state),

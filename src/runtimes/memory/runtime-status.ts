@@ -67,7 +67,8 @@ export function createStatusVerbs(state: MemoryState): StatusVerbs {
         },
         info,
         runtimeHandlers: ["", ...state.options.runtimeHandlers].map((name) => ({ name, features })),
-        features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false },
+        // Mount options are kept and reported back in ContainerStatus.mounts.
+        features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false, mountOptions: true },
       });
     },
 

@@ -6,7 +6,6 @@
 import { create, toJson } from "@bufbuild/protobuf";
 import {
   ListPodSandboxResponseSchema,
-  NamespaceMode,
   type PodSandbox,
   PodSandboxConfigSchema,
   PodSandboxState,
@@ -20,15 +19,12 @@ import {
 import { CoreError } from "../../core/core-error.js";
 import type { RuntimeMethods } from "../../core/runtime-core.js";
 import { chunked } from "./chunk.js";
-import { killedExit, removeContainerRecord, stopContainerRecord } from "./container-lifecycle.js";
 import { toSandboxSelector } from "./filters.js";
-import { parseImageReference } from "./image-reference.js";
-import { makeSandboxName } from "./naming.js";
+import { addSandboxRecord, removeSandboxRecord, requireRuntimeHandler, stopSandboxRecord } from "./sandbox-lifecycle.js";
 import { requireId, requireSet } from "../../core/request-checks.js";
-import { simulateImage } from "./simulated-image.js";
 import type { MemoryState } from "./state.js";
 import { toCriContainerStatus } from "./store/container-cri.js";
-import { sandboxSizeHint, toCriPodSandbox, toCriPodSandboxStatus } from "./store/sandbox-cri.js";
+import { toCriPodSandbox, toCriPodSandboxStatus } from "./store/sandbox-cri.js";
 import { type SandboxRecord, sandboxState } from "./store/sandbox-store.js";
 import { simulatedPid } from "./usage-model.js";
 
@@ -47,71 +43,26 @@ type SandboxVerbs = Pick<
 export function createSandboxVerbs(state: MemoryState): SandboxVerbs {
   const { sandboxes, containers, images } = state;
 
-  // Kill the sandbox's containers, then mark it NOTREADY and free its IP.
-  // containerd keeps reporting the last IP in the status; so do we.
-  const stopSandbox = (sandbox: SandboxRecord): void => {
-    for (const record of containers.inSandbox(sandbox.id)) stopContainerRecord(state, record, killedExit);
-    if (sandboxState(sandbox) === PodSandboxState.SANDBOX_READY) {
-      sandboxes.update(sandbox.id, () => ({ stoppedAt: state.clock() }));
-      if (sandbox.ip !== "") state.ips.release(sandbox.ip);
-    }
-  };
-
-  // containerd pulls the sandbox image on demand if someone removed it.
-  const ensurePauseImage = (): void => {
-    if (images.find(state.options.pauseImage) !== undefined) return;
-    const pulled = simulateImage(parseImageReference(state.options.pauseImage), { pinned: true });
-    images.put(pulled.content, pulled.refs);
-  };
-
   return {
     async runPodSandbox(request) {
       const config = requireSet(request.config, "config");
       const metadata = requireSet(config.metadata, "config.metadata");
       requireId(metadata.name, "config.metadata.name");
-      const handler = request.runtimeHandler;
-      if (handler !== "" && !state.options.runtimeHandlers.includes(handler)) {
-        throw new CoreError("invalid_argument", `no runtime for "${handler}" is configured`);
-      }
-      ensurePauseImage();
-      const id = state.newId();
-      const name = makeSandboxName(metadata);
-      state.sandboxNames.reserve(name, id);
-      let ip = "";
-      try {
-        const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === NamespaceMode.NODE;
-        if (!hostNetwork) ip = state.ips.allocate();
-        sandboxes.add({
-          id,
-          config,
-          runtimeHandler: handler,
-          createdAt: state.clock(),
-          ip,
-          sizeHint: sandboxSizeHint(id, handler, config),
-        });
-      } catch (err) {
-        if (ip !== "") state.ips.release(ip);
-        state.sandboxNames.release(name);
-        throw err;
-      }
+      requireRuntimeHandler(state, request.runtimeHandler);
+      const { id } = addSandboxRecord(state, config, request.runtimeHandler);
       return create(RunPodSandboxResponseSchema, { podSandboxId: id });
     },
 
     async stopPodSandbox(request) {
       // Unknown ids succeed: CRI requires Stop to be idempotent.
       const sandbox = sandboxes.find(request.podSandboxId);
-      if (sandbox !== undefined) stopSandbox(sandbox);
+      if (sandbox !== undefined) stopSandboxRecord(state, sandbox);
       return create(StopPodSandboxResponseSchema);
     },
 
     async removePodSandbox(request) {
       const sandbox = sandboxes.find(request.podSandboxId);
-      if (sandbox === undefined) return create(RemovePodSandboxResponseSchema);
-      // containerd 2 forcibly stops a sandbox before removing it.
-      stopSandbox(sandbox);
-      for (const record of containers.inSandbox(sandbox.id)) removeContainerRecord(state, record);
-      sandboxes.delete(sandbox.id, containers.inSandbox(sandbox.id).length);
-      state.sandboxNames.release(makeSandboxName(sandbox.config.metadata));
+      if (sandbox !== undefined) removeSandboxRecord(state, sandbox);
       return create(RemovePodSandboxResponseSchema);
     },
 

@@ -1,7 +1,7 @@
 /**
  * The remote core: forwards every CRI method to an upstream runtime
  * (containerd, CRI-O, another cri-gateway) over gRPC. Calls are built from
- * the service descriptors, so all 41 methods pass through the same path:
+ * the service descriptors, so all 43 methods pass through the same path:
  * the client's deadline (or a kubelet-like default), its cancellation, and
  * the allowed headers go upstream; upstream answers come back unchanged.
  */

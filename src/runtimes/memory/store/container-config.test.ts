@@ -13,8 +13,8 @@ const full: MessageInitShape<typeof ContainerConfigSchema> = {
   args: ["-g", "daemon off;"],
   workingDir: "/srv",
   envs: [
-    { key: "POD_NAME", value: "web-0" },
-    { key: "UNICODE", value: "héllo ✓ 😀" },
+    { key: "POD_NAME", value: Buffer.from("web-0") },
+    { key: "UNICODE", value: Buffer.from("héllo ✓ 😀") },
   ],
   mounts: [{ containerPath: "/data", hostPath: "/var/lib/kubelet/pods/x/volumes/data", readonly: true, propagation: 2 }],
   devices: [{ containerPath: "/dev/fuse", hostPath: "/dev/fuse", permissions: "rwm" }],

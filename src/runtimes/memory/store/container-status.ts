@@ -43,6 +43,8 @@ export interface ContainerRecord extends ContainerStatusFields, KeptContainerCon
   readonly createdAt: bigint;
   /** Upper bound on the encoded size of this container's list item, in bytes. */
   readonly sizeHint: number;
+  /** The pod checkpoint directory RestorePod made it from; "" when created normally. */
+  readonly restoredFrom: string;
 }
 
 /** The zero timestamp: not started, not finished. */

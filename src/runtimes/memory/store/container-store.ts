@@ -62,6 +62,8 @@ export interface ContainerInit {
   readonly imageId: string;
   readonly createdAt: bigint;
   readonly sizeHint: number;
+  /** The pod checkpoint (RestorePod) the container came from; default "". */
+  readonly restoredFrom?: string;
 }
 
 /** A lifecycle change, reported to the store's listener as it happens. */
@@ -158,6 +160,7 @@ export function createContainerStore({
         imageId: init.imageId,
         createdAt: init.createdAt,
         sizeHint: init.sizeHint,
+        restoredFrom: init.restoredFrom ?? "",
         startedAt: zeroNs,
         finishedAt: zeroNs,
         exitCode: 0,

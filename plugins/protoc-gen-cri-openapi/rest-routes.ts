@@ -57,6 +57,14 @@ const verbose: Parameter = {
   schema: { type: "boolean", default: false },
 };
 
+function logFlag(name: string, description: string): Parameter {
+  return { name, in: "query", description, required: false, schema: { type: "boolean", default: false } };
+}
+
+function logInteger(name: string, description: string): Parameter {
+  return { name, in: "query", description, required: false, schema: { type: "integer", minimum: 0 } };
+}
+
 function idParam(what: string): Parameter {
   return {
     name: "id",
@@ -296,6 +304,79 @@ export const restRoutes: readonly RestRoute[] = [
       },
       responses: { ...ok("ExecSyncResponse", "The command's output and exit code"), ...errors(400, 404, 429, 500, 503, 504) },
       "x-example-standalone": false,
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/containers/{id}/logs",
+    operation: {
+      operationId: "rest_containerLogs",
+      summary: "Container logs (REST)",
+      description:
+        "crigateway.v1.LogService/ReadLogs as a GET, with the query parameters of the kubelet's log endpoint. " +
+        "The gateway reads the file the runtime writes (ContainerStatus `logPath`); a path outside the pod's log " +
+        "directory or a symbolic link is `failed_precondition`, a missing file `not_found`. The rendering follows " +
+        "`Accept` or `format`: plain text as `kubectl logs` prints it (default), JSON lines of LogEntry, or " +
+        "Server-Sent Events (`event: log`). With `follow=true` the response goes on until the container exits.",
+      tags,
+      parameters: [
+        idParam("container"),
+        logFlag("follow", "Keep streaming new lines until the container exits."),
+        logInteger("tailLines", "Start this many lines before the end of the file. Only with `stream=all`."),
+        {
+          name: "sinceTime",
+          in: "query",
+          description: "Only lines written at or after this RFC 3339 time.",
+          required: false,
+          schema: { type: "string", format: "date-time" },
+        },
+        logInteger("sinceSeconds", "Only lines written in the last this many seconds (> 0)."),
+        logFlag("timestamps", "Prefix each line with its time (RFC 3339, nine fractional digits)."),
+        logInteger("limitBytes", "Stop after this many bytes of (text) output (> 0)."),
+        {
+          name: "stream",
+          in: "query",
+          description: "Which streams to read.",
+          required: false,
+          schema: { type: "string", enum: ["all", "stdout", "stderr"], default: "all" },
+        },
+        {
+          name: "format",
+          in: "query",
+          description: "The rendering, overriding `Accept`.",
+          required: false,
+          schema: { type: "string", enum: ["text", "json", "sse"] },
+        },
+      ],
+      responses: {
+        "200": {
+          description: "The log lines, streamed.",
+          content: {
+            "text/plain": { schema: { type: "string" }, example: "hello\nworld\n" },
+            "application/x-ndjson": {
+              // Spelled out, not a $ref: the document may be made from the CRI proto alone.
+              schema: {
+                type: "object",
+                description: "One crigateway.v1.LogEntry in proto JSON per line.",
+                properties: {
+                  time: { type: "string", description: "RFC 3339 with nine fractional digits." },
+                  stream: { type: "string", enum: ["LOG_STREAM_STDOUT", "LOG_STREAM_STDERR"] },
+                  text: { type: "string", description: "The content, when it is valid UTF-8." },
+                  raw: { type: "string", contentEncoding: "base64", description: "The content otherwise." },
+                  partial: { type: "boolean", description: "The line does not end here." },
+                },
+              },
+              example: { time: "2016-10-06T00:17:09.669794202Z", stream: "LOG_STREAM_STDOUT", text: "hello" },
+            },
+            "text/event-stream": {
+              schema: { type: "string", description: "`event: log` messages whose `data` is crigateway.v1.LogEntry JSON; a final `event: error` carries connect.Error JSON." },
+            },
+          },
+        },
+        ...errors(400, 404, 500, 503),
+      },
+      "x-example-standalone": false,
+      "x-streaming": "sse",
     },
   },
   {

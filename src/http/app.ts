@@ -11,6 +11,7 @@ import { log } from "../observability/logger.js";
 import { type DualHandler, createDualProtocolApp } from "./http2-express.js";
 import { createOpenApiRouter } from "./openapi-docs.js";
 import { createRestRouter } from "./rest/index.js";
+import type { ReadLogs } from "./rest/logs-route.js";
 import { createSseEventsHandler } from "./sse-events.js";
 
 /** Options for {@link createHttpApp}. */
@@ -29,13 +30,15 @@ export interface HttpAppOptions {
   sseHeartbeatMs?: number;
   /** Largest REST request body (exec-sync) in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** LogService's ReadLogs (through the interceptors), served at `/v1/containers/{id}/logs`. */
+  readLogs?: ReadLogs;
 }
 
 /**
  * Build the handler for non-RPC routes; use it as connectNodeAdapter's
  * fallback. Throws when an option is invalid (e.g. a non-positive heartbeat).
  */
-export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes }: HttpAppOptions): DualHandler {
+export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes, readLogs }: HttpAppOptions): DualHandler {
   const router = express.Router();
 
   // Liveness: the process is up and serving HTTP. Never touches the core.
@@ -60,7 +63,7 @@ export function createHttpApp({ core, version, shutdownSignal, sseHeartbeatMs, m
   router.use(createOpenApiRouter());
 
   router.get("/v1/events", createSseEventsHandler({ core, heartbeatMs: sseHeartbeatMs, shutdownSignal }));
-  router.use(createRestRouter({ core, maxBodyBytes }));
+  router.use(createRestRouter({ core, maxBodyBytes, readLogs }));
   // Streaming URLs are served on HTTP/1.1 upgrades (src/streaming); a plain
   // request, or one over HTTP/2, lands here and must not use up the token.
   router.all("/stream/{*rest}", (req: Request, res: Response) => {

@@ -5,6 +5,8 @@
  * refused with failed_precondition, unknown containers with not_found.
  */
 import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -154,6 +156,65 @@ describe("ReadLogs refusals", () => {
     await expectCode(collect(logs.readLogs({ containerId: c.containerId, sinceTime: "soon" })), Code.InvalidArgument, /since_time/);
     await expectCode(collect(logs.readLogs({ containerId: c.containerId, tailLines: 1n, stream: LogStream.STDERR })), Code.InvalidArgument, /stream ALL/);
     close();
+    await c.stop();
+  });
+});
+
+describe("GET /v1/containers/{id}/logs", () => {
+  // Async: the gateway runs in this process, so a blocking curl would hang it.
+  const run = promisify(execFile);
+  const curl = (args: string[]) => run("curl", ["-s", ...args], { encoding: "utf8", timeout: 20_000 });
+
+  it("curl -N with follow=true prints a running container's lines as they are written, and ends when it stops", async () => {
+    const c = await runContainer("curlfollow", ["sh", "-c", "echo HELLO; while true; do echo tick; sleep 0.1; done"]);
+    const child = spawn("curl", ["-sN", `${gw.url}/v1/containers/${c.containerId.slice(0, 12)}/logs?follow=true`]);
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const start = Date.now();
+    while (out.split("\n").length < 5 && Date.now() - start < 5000) await delay(20);
+    const early = out;
+    assert.ok(early.startsWith("HELLO\ntick\n"), early);
+    while (out.length === early.length && Date.now() - start < 5000) await delay(20);
+    assert.ok(out.length > early.length, "more lines arrive while curl waits");
+    await c.stop();
+    assert.equal(await exited, 0, "curl ends cleanly once the container stopped");
+  });
+
+  it("renders timestamps, JSON lines and Server-Sent Events", async () => {
+    const c = await runContainer("formats", ["sh", "-c", "echo one; echo two"]);
+    await delay(100);
+    const base = `${gw.url}/v1/containers/${c.containerId}/logs`;
+    const text = await curl([`${base}?timestamps=true`]);
+    assert.match(text.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one\n\S+ two\n$/);
+    const json = (await curl(["-H", "Accept: application/x-ndjson", base])).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(json.map((e) => [e.text, e.stream]), [["one", "LOG_STREAM_STDOUT"], ["two", "LOG_STREAM_STDOUT"]]);
+    assert.deepEqual((await curl([`${base}?format=json&tailLines=1`])).stdout.trim().split("\n").map((l) => JSON.parse(l).text), ["two"]);
+    const sse = (await curl(["-H", "Accept: text/event-stream", base])).stdout;
+    assert.match(sse, /event: log\ndata: \{"time":"[^"]+","stream":"LOG_STREAM_STDOUT","text":"one"\}\n\n/);
+    assert.equal((await curl([`${base}?limitBytes=5`])).stdout, "one\nt");
+    await c.stop();
+  });
+
+  it("bad parameters are 400 with the REST error body; unknown ids 404", async () => {
+    const c = await runContainer("restbad", ["echo", "hi"]);
+    const base = `${gw.url}/v1/containers/${c.containerId}/logs`;
+    const status = async (url: string) => {
+      const r = await curl(["-w", "\n%{http_code}", url]);
+      const [body, code] = r.stdout.split(/\n(?=\d{3}$)/);
+      return { code: Number(code), body: JSON.parse(body ?? "{}") };
+    };
+    assert.deepEqual(await status(`${base}?tailLines=-1`), {
+      code: 400,
+      body: { code: "invalid_argument", message: 'query parameter "tailLines" must be a non-negative integer, got "-1"' },
+    });
+    assert.equal((await status(`${base}?stream=both`)).code, 400);
+    assert.equal((await status(`${base}?format=xml`)).code, 400);
+    assert.equal((await status(`${base}?tail=1`)).body.message, 'unknown query parameter "tail"; expected follow, tailLines, sinceTime, sinceSeconds, timestamps, limitBytes, stream, format');
+    assert.equal((await status(`${base}?sinceTime=later`)).code, 400);
+    assert.deepEqual(await status(`${gw.url}/v1/containers/nope/logs`), { code: 404, body: { code: "not_found", message: 'container "nope" not found' } });
     await c.stop();
   });
 });

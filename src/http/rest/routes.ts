@@ -19,6 +19,7 @@ import {
   toPodSandboxFilter,
 } from "./filters.js";
 import { defaultMaxBodyBytes, readJsonBody } from "./json-body.js";
+import { type ReadLogs, createLogsRoute } from "./logs-route.js";
 import { createUnaryRoute } from "./unary-route.js";
 
 /** Options for {@link createRestRouter}. */
@@ -27,6 +28,8 @@ export interface RestRouterOptions {
   readonly core: RuntimeCore;
   /** Largest accepted request body (exec-sync). Default 1 MiB. */
   readonly maxBodyBytes?: number;
+  /** LogService's ReadLogs (through the interceptors), for `/v1/containers/{id}/logs`; no route without it. */
+  readonly readLogs?: ReadLogs;
 }
 
 const rt = RuntimeService.method;
@@ -37,7 +40,7 @@ const img = ImageService.method;
  * `sse-events.ts`). Unknown query parameters and bad filter values are
  * invalid_argument (HTTP 400).
  */
-export function createRestRouter({ core, maxBodyBytes = defaultMaxBodyBytes }: RestRouterOptions): Router {
+export function createRestRouter({ core, maxBodyBytes = defaultMaxBodyBytes, readLogs }: RestRouterOptions): Router {
   const router = Router();
   const verbose = ["verbose"] as const;
 
@@ -89,6 +92,7 @@ export function createRestRouter({ core, maxBodyBytes = defaultMaxBodyBytes }: R
     "/v1/containers/:id/stats",
     createUnaryRoute(core, { method: rt.containerStats, request: (req) => ({ containerId: idOf(req) }) }),
   );
+  if (readLogs !== undefined) router.get("/v1/containers/:id/logs", createLogsRoute({ readLogs }));
   router.post(
     "/v1/containers/:id/exec-sync",
     createUnaryRoute(core, {

@@ -7,10 +7,12 @@
 import { readFileSync } from "node:fs";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { CoreInterceptor } from "./core/intercept.js";
-import { interceptCore } from "./core/intercept.js";
+import { interceptCore, interceptStream } from "./core/intercept.js";
 import { loadCore } from "./core/registry.js";
 import type { RuntimeCore } from "./core/runtime-core.js";
+import { LogService, type ReadLogsRequest, type ReadLogsResponse } from "../gen/crigateway/v1/logs_pb.js";
 import { createLazyHttpApp } from "./http/lazy-app.js";
+import { createLogReader } from "./logs/index.js";
 import { log } from "./observability/logger.js";
 import { type Serving, parseHostname, serve } from "./server/index.js";
 import { createUnaryFastPath } from "./protocol/index.js";
@@ -103,6 +105,17 @@ export async function startGateway({
   const streamingServer = proxy?.server ?? (rawCore.streaming as NonNullable<RuntimeCore["streaming"]>);
   const upgrade = createUpgradeRouter(streamingServer);
 
+
+  // The gateway's LogService reads the files the runtime writes; it asks the
+  // intercepted core where they are, and its calls pass the same
+  // interceptors as every CRI call.
+  const logReader = createLogReader({ core });
+  const readLogs = interceptStream(
+    LogService,
+    LogService.method.readLogs,
+    (request, ctx) => logReader.readLogs(request as ReadLogsRequest, ctx),
+    interceptors,
+  );
   // Aborting this ends server streams (GetContainerEvents never ends by itself).
   const shutdown = new AbortController();
   const fallback = createLazyHttpApp({
@@ -110,8 +123,9 @@ export async function startGateway({
     version: gatewayVersion,
     shutdownSignal: shutdown.signal,
     maxBodyBytes: maxMessageBytes,
+    readLogs: (request, ctx) => readLogs(request, ctx) as AsyncIterable<ReadLogsResponse>,
   });
-  const routes = createRoutes(core, shutdown.signal);
+  const routes = createRoutes(core, shutdown.signal, { readLogs });
   const stock = connectNodeAdapter({
     routes: routes.register,
     fallback,

@@ -4,7 +4,7 @@
  * to generate. It uses protoplugin's low-level {@link Plugin} API because it
  * emits documents, not ECMAScript.
  */
-import { create, createFileRegistry } from "@bufbuild/protobuf";
+import { type DescService, create, createFileRegistry } from "@bufbuild/protobuf";
 import {
   CodeGeneratorResponse_Feature,
   type CodeGeneratorResponse,
@@ -37,7 +37,10 @@ export const openApiPlugin: Plugin = {
       return file.services;
     });
     const restRoutes = toRestRoutes(restRouteTable, services);
-    const doc = createOpenApiDocument({ services, describe: describeFromSource, restRoutes });
+    // CRI first, whatever the file order: the gateway's own services
+    // (crigateway.v1, e.g. LogService) follow it in tags and paths.
+    const ordered = [...services].sort((a, b) => Number(isGatewayOwn(a)) - Number(isGatewayOwn(b)));
+    const doc = createOpenApiDocument({ services: ordered, describe: describeFromSource, restRoutes });
     return create(CodeGeneratorResponseSchema, {
       supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL),
       file: [
@@ -47,3 +50,8 @@ export const openApiPlugin: Plugin = {
     });
   },
 };
+
+/** True for a service of the gateway's own API rather than CRI. */
+function isGatewayOwn(service: DescService): boolean {
+  return service.typeName.startsWith("crigateway.");
+}

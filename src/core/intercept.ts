@@ -52,14 +52,8 @@ export function interceptCore(core: RuntimeCore, interceptors: readonly CoreInte
     for (const method of service.methods) {
       const key = method.localName;
       if (method.methodKind === "server_streaming") {
-        let next: StreamNext = (call) => target[key](call.request, call.ctx) as AsyncIterable<Message>;
-        for (const i of [...interceptors].reverse()) {
-          if (i.stream === undefined) continue;
-          const inner = next;
-          const hook = i.stream.bind(i);
-          next = (call) => hook(call, inner);
-        }
-        wrapped[key] = (request: Message, ctx: CallContext) => next({ service, method, request, ctx });
+        const call = (request: Message, ctx: CallContext) => target[key](request, ctx) as AsyncIterable<Message>;
+        wrapped[key] = interceptStream(service, method, call, interceptors);
       } else {
         // async, so an interceptor that throws synchronously still yields a rejection.
         let next: UnaryNext = (call) => target[key](call.request, call.ctx) as Promise<Message>;
@@ -74,4 +68,26 @@ export function interceptCore(core: RuntimeCore, interceptors: readonly CoreInte
     }
   }
   return wrapped as unknown as RuntimeCore;
+}
+
+/**
+ * Run one server-streaming method that is not part of the core (the
+ * gateway's own services, such as LogService) through `interceptors`, so
+ * the same hooks see it as every CRI call. Returns `call` itself when there
+ * are none.
+ */
+export function interceptStream(
+  service: DescService,
+  method: DescMethod,
+  call: (request: Message, ctx: CallContext) => AsyncIterable<Message>,
+  interceptors: readonly CoreInterceptor[],
+): (request: Message, ctx: CallContext) => AsyncIterable<Message> {
+  let next: StreamNext = (c) => call(c.request, c.ctx);
+  for (const i of [...interceptors].reverse()) {
+    if (i.stream === undefined) continue;
+    const inner = next;
+    const hook = i.stream.bind(i);
+    next = (c) => hook(c, inner);
+  }
+  return (request, ctx) => next({ service, method, request, ctx });
 }

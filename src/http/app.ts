@@ -10,7 +10,11 @@ import type { RuntimeCore } from "../core/runtime-core.js";
 import { log } from "../observability/logger.js";
 import { type DualHandler, createDualProtocolApp } from "./http2-express.js";
 import { createOpenApiRouter } from "./openapi-docs.js";
+import { CoreError } from "../core/core-error.js";
 import { createRestRouter } from "./rest/index.js";
+import { sendRestError } from "./rest/error-reply.js";
+import { type ReadLogs, createLogsRoute } from "./rest/logs-route.js";
+import type { RestHandler } from "./rest/routes.js";
 import { createSseEventsHandler } from "./sse-events.js";
 
 /** Options for {@link createHttpApp}. */
@@ -29,6 +33,8 @@ export interface HttpAppOptions {
   sseHeartbeatMs?: number;
   /** Largest REST request body (exec-sync) in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** LogService's ReadLogs (through the interceptors), served at `/v1/containers/{id}/logs`. */
+  readLogs?: ReadLogs;
 }
 
 /**
@@ -46,7 +52,7 @@ export function createHttpApp(options: HttpAppOptions): DualHandler {
  * The express router behind {@link createHttpApp}, for tests that read
  * which routes it serves. Throws like createHttpApp.
  */
-export function createHttpRouter({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes }: HttpAppOptions): Router {
+export function createHttpRouter({ core, version, shutdownSignal, sseHeartbeatMs, maxBodyBytes, readLogs }: HttpAppOptions): Router {
   const router = express.Router();
 
   // Liveness: the process is up and serving HTTP. Never touches the core.
@@ -71,7 +77,16 @@ export function createHttpRouter({ core, version, shutdownSignal, sseHeartbeatMs
   router.use(createOpenApiRouter());
 
   const containerEvents = createSseEventsHandler({ core, heartbeatMs: sseHeartbeatMs, shutdownSignal });
-  router.use(createRestRouter({ core, maxBodyBytes, handlers: { containerEvents } }));
+  const logs = readLogs === undefined ? undefined : createLogsRoute({ readLogs });
+  const containerLogs: RestHandler = (req, res) => {
+    if (logs !== undefined) {
+      void logs(req, res, () => {});
+      return;
+    }
+    const err = new CoreError("unimplemented", "container logs are not served by this gateway");
+    sendRestError(req, res, err, "GET /v1/containers/{id}/logs (REST)");
+  };
+  router.use(createRestRouter({ core, maxBodyBytes, handlers: { containerEvents, containerLogs } }));
   // Streaming URLs are served on HTTP/1.1 upgrades (src/streaming); a plain
   // request, or one over HTTP/2, lands here and must not use up the token.
   router.all("/stream/{*rest}", (req: Request, res: Response) => {

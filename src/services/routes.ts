@@ -1,11 +1,14 @@
 /**
- * Registers both CRI services on a Connect router, and exposes the unary
- * invokers for the Connect fast path. Every protocol Connect speaks (gRPC,
- * gRPC-Web, Connect JSON and binary) is served from these.
+ * Registers both CRI services (and the gateway's own LogService, when
+ * given) on a Connect router, and exposes the unary invokers for the
+ * Connect fast path. Every protocol Connect speaks (gRPC, gRPC-Web, Connect
+ * JSON and binary) is served from these.
  */
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { LogService } from "../../gen/crigateway/v1/logs_pb.js";
 import { ImageService, RuntimeService } from "../../gen/runtime/v1/api_pb.js";
+import type { CallContext } from "../core/call-context.js";
 import type { RuntimeCore } from "../core/runtime-core.js";
 import { imageChecks } from "./image-service.js";
 import { runtimeChecks } from "./runtime-service.js";
@@ -14,6 +17,7 @@ import {
   type UnaryInvoker,
   createEncodedInvoker,
   createServiceImpl,
+  createStreamHandler,
   createUnaryInvoker,
 } from "./service-impl.js";
 
@@ -36,11 +40,17 @@ export interface Routes {
   readonly unary: ReadonlyMap<string, UnaryRoute>;
 }
 
+/** The gateway's own services, each method already through the interceptors. */
+export interface GatewayServices {
+  /** crigateway.v1.LogService/ReadLogs (see src/logs). */
+  readonly readLogs?: (request: Message, ctx: CallContext) => AsyncIterable<Message>;
+}
+
 /**
- * Build the routes serving `core`. Aborting `streamShutdown` ends every open
- * server stream.
+ * Build the routes serving `core` and `services`. Aborting `streamShutdown`
+ * ends every open server stream.
  */
-export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): Routes {
+export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal, services: GatewayServices = {}): Routes {
   const unary = new Map<string, UnaryRoute>();
   // A core in front of another runtime leaves checking to that runtime, so
   // its answers are the runtime's own on every protocol.
@@ -63,10 +73,18 @@ export function createRoutes(core: RuntimeCore, streamShutdown?: AbortSignal): R
   const imageInvokers = invokersOf(ImageService, imageRules);
   const runtime = createServiceImpl(RuntimeService, core, runtimeRules, runtimeInvokers, streamShutdown);
   const image = createServiceImpl(ImageService, core, imageRules, imageInvokers, streamShutdown);
+  const readLogs = services.readLogs;
+  const logs =
+    readLogs === undefined
+      ? undefined
+      : ({
+          readLogs: createStreamHandler(LogService.method.readLogs, readLogs, undefined, streamShutdown),
+        } as unknown as ServiceImpl<typeof LogService>);
   return {
     register: (router) => {
       router.service(RuntimeService, runtime);
       router.service(ImageService, image);
+      if (logs !== undefined) router.service(LogService, logs);
     },
     unary,
   };

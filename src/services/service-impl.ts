@@ -92,9 +92,24 @@ export function createServiceImpl<S extends DescService>(
 }
 
 function streamHandler(method: DescMethod, core: RuntimeCore, check: AnyCheck, shutdown: AbortSignal | undefined) {
-  const key = method.localName;
-  const where = `${method.parent.typeName}/${method.name}`;
   const target = core as unknown as Record<string, AnyStream>;
+  const serve = target[method.localName] as AnyStream;
+  return createStreamHandler(method, (request, ctx) => serve.call(core, request, ctx), check, shutdown);
+}
+
+/**
+ * The Connect handler of a server-streaming method served by `serve`: the
+ * request check, the CallContext, the end of the stream at gateway shutdown
+ * or client cancel (said to the client, not left to look complete) and the
+ * error table. The CRI services and the gateway's own LogService use it.
+ */
+export function createStreamHandler(
+  method: DescMethod,
+  serve: AnyStream,
+  check: AnyCheck,
+  shutdown: AbortSignal | undefined,
+): (request: Message, hctx: HandlerContext) => AsyncIterable<Message> {
+  const where = `${method.parent.typeName}/${method.name}`;
   return async function* (request: Message, hctx: HandlerContext): AsyncIterable<Message> {
     try {
       check?.(request);
@@ -108,7 +123,7 @@ function streamHandler(method: DescMethod, core: RuntimeCore, check: AnyCheck, s
       hctx.signal.addEventListener("abort", abort, { once: true });
       shutdown?.addEventListener("abort", abort, { once: true });
       try {
-        yield* target[key](request, { ...ctx, signal: controller.signal });
+        yield* serve(request, { ...ctx, signal: controller.signal });
       } finally {
         hctx.signal.removeEventListener("abort", abort);
         shutdown?.removeEventListener("abort", abort);

@@ -22,9 +22,12 @@ const upstreamProto = resolve(root, "../shared/reference/cri-api/api.proto");
 const buf = join(root, "node_modules", ".bin", "buf");
 const protoPath = join("runtime", "v1", "api.proto");
 
-/** Builds the module rooted at `dir` into a FileDescriptorSet without source info. */
+/**
+ * Builds the CRI file of the module rooted at `dir` into a FileDescriptorSet
+ * without source info (only that file: the module also holds the gateway's own protos).
+ */
 function buildDescriptors(dir: string, out: string): FileDescriptorSet {
-  execFileSync(buf, ["build", "--exclude-source-info", "-o", out], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(buf, ["build", "--exclude-source-info", "--path", join(dir, protoPath), "-o", out], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   return fromBinary(FileDescriptorSetSchema, readFileSync(out));
 }
 

@@ -108,6 +108,8 @@ describe("REST routes against the document's schemas", () => {
       { method: "get", path: "/v1/imagefs", url: "/v1/imagefs", status: 200 },
       // Errors, against the shared connect.Error responses.
       { method: "get", path: "/v1/containers/{id}", url: `/v1/containers/${unknownId}`, status: 404 },
+      { method: "get", path: "/v1/containers/{id}/logs", url: `/v1/containers/${unknownId}/logs`, status: 404 },
+      { method: "get", path: "/v1/containers/{id}/logs", url: `/v1/containers/${container}/logs?tailLines=x`, status: 400 },
       { method: "get", path: "/v1/images/{ref}", url: "/v1/images/example.com/no/such:image", status: 404 },
       { method: "get", path: "/v1/pods", url: "/v1/pods?state=sleepy", status: 400 },
       { method: "get", path: "/v1/version", url: "/v1/version?bogus=1", status: 400 },
@@ -128,10 +130,11 @@ describe("REST routes against the document's schemas", () => {
     const lists = (await call({ method: "get", url: `/v1/containers?pod=${pod}` })).body as { containers?: unknown[] };
     assert.equal(lists.containers?.length, 1, "the filters did narrow the list");
 
-    // Every documented JSON operation was exercised with a 2xx.
+    // Every documented JSON operation was exercised with a 2xx (the event
+    // and log streams are not JSON documents; their e2e tests read them).
     const covered = new Set(cases.filter((c) => c.status === 200).map((c) => `${c.method} ${c.path}`));
     const documented = restOperations()
-      .filter((o) => o.path !== "/v1/events")
+      .filter((o) => o.path !== "/v1/events" && o.path !== "/v1/containers/{id}/logs")
       .map((o) => `${o.method} ${o.path}`);
     assert.deepEqual(documented.filter((k) => !covered.has(k)), [], "documented REST operations without a test call");
   });

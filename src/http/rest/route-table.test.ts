@@ -89,8 +89,8 @@ describe("createRestRouter", () => {
     assert.throws(() => createRestRouter({ core, table: [streaming] }), /not a unary CRI method/);
   });
 
-  it("serves the default table with the events handler", () => {
-    const router = createRestRouter({ core, handlers: { containerEvents: () => undefined } });
+  it("serves the default table with its events and logs handlers", () => {
+    const router = createRestRouter({ core, handlers: { containerEvents: () => undefined, containerLogs: () => undefined } });
     assert.equal((router as unknown as { stack: unknown[] }).stack.length, restRouteTable.length);
   });
 });

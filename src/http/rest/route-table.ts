@@ -295,6 +295,62 @@ export const restRouteTable: readonly RestRouteSpec[] = [
     standalone: true,
   },
   {
+    operationId: "rest_containerLogs",
+    method: "get",
+    path: "/v1/containers/{id}/logs",
+    summary: "Container logs (REST)",
+    description:
+      "crigateway.v1.LogService/ReadLogs as a GET, with the query parameters of the kubelet's log endpoint. " +
+      "The gateway reads the file the runtime writes (ContainerStatus `logPath`); a path outside the pod's log " +
+      "directory or a symbolic link is `failed_precondition`, a missing file `not_found`. The rendering follows " +
+      "`Accept` or `format`: plain text as `kubectl logs` prints it (default), JSON lines of LogEntry, or " +
+      "Server-Sent Events (`event: log`). With `follow=true` the response goes on until the container exits.",
+    target: { kind: "handler", name: "containerLogs" },
+    params: [
+      { name: "id", in: "path", type: "string", description: "The container id, or a unique prefix of it (an ambiguous prefix is `invalid_argument`)." },
+      { name: "follow", in: "query", type: "boolean", default: false, description: "Keep streaming new lines until the container exits." },
+      { name: "tailLines", in: "query", type: "integer", minimum: 0, description: "Start this many lines before the end of the file." },
+      { name: "sinceTime", in: "query", type: "date-time", description: "Only lines written at or after this RFC 3339 time." },
+      { name: "sinceSeconds", in: "query", type: "integer", minimum: 1, description: "Only lines written in the last this many seconds." },
+      { name: "timestamps", in: "query", type: "boolean", default: false, description: "Prefix each line with its time (RFC 3339, nine fractional digits)." },
+      { name: "limitBytes", in: "query", type: "integer", minimum: 1, description: "Stop after this many bytes of output." },
+      { name: "stream", in: "query", type: "enum", values: { all: "all", stdout: "stdout", stderr: "stderr" }, default: "all", description: "Which streams to read." },
+      { name: "format", in: "query", type: "enum", values: { text: "text", json: "json", sse: "sse" }, description: "The rendering, overriding `Accept`." },
+    ],
+    responses: {
+      description: "The log lines, streamed.",
+      content: [
+        { type: "text/plain", schema: { type: "string" }, example: "hello\nworld\n" },
+        {
+          type: "application/x-ndjson",
+          schema: {
+            type: "object",
+            description: "One crigateway.v1.LogEntry in proto JSON per line.",
+            properties: {
+              time: { type: "string", description: "RFC 3339 with nine fractional digits." },
+              stream: { type: "string", enum: ["LOG_STREAM_STDOUT", "LOG_STREAM_STDERR"] },
+              text: { type: "string", description: "The content, when it is valid UTF-8." },
+              raw: { type: "string", contentEncoding: "base64", description: "The content otherwise." },
+              partial: { type: "boolean", description: "The line does not end here." },
+            },
+          },
+          example: { time: "2016-10-06T00:17:09.669794202Z", stream: "LOG_STREAM_STDOUT", text: "hello" },
+        },
+        {
+          type: "text/event-stream",
+          schema: {
+            type: "string",
+            description: "`event: log` messages whose `data` is crigateway.v1.LogEntry JSON; a final `event: error` carries connect.Error JSON.",
+          },
+        },
+      ],
+      errors: [400, 404, 500, 503],
+    },
+    readOnly: true,
+    standalone: false,
+    streaming: "sse",
+  },
+  {
     operationId: "rest_events",
     method: "get",
     path: "/v1/events",

@@ -177,6 +177,8 @@ export function createContainerVerbs(state: MemoryState): ContainerVerbs {
     async reopenContainerLog(request) {
       const record = containers.resolve(request.containerId);
       requireRunning(record, "reopen the log of");
+      // As containerd: close the file and open log_path anew (the kubelet renamed the old one).
+      state.logs.reopen(record.id);
       containers.update(record.id, (c) => ({ logReopens: c.logReopens + 1 }));
       return create(ReopenContainerLogResponseSchema);
     },

@@ -94,6 +94,7 @@ export function createMemoryRuntime(options: CoreOptions & MemoryRuntimeOptions)
     async close() {
       closed = true;
       state.events.close();
+      state.logs.close();
     },
     simulate: {
       exitContainer(containerId, exit = {}) {

@@ -22,15 +22,26 @@ export interface Command {
   readonly words: Word[];
 }
 
-/** A parsed script: its commands in order. */
-export type Program = Command[];
+/** A `while` (or `until`) loop: run `body` as long as `condition` succeeds (fails). */
+export interface Loop {
+  /** How this loop joins the previous command. */
+  readonly connector: ";" | "&&" | "||";
+  readonly loop: { readonly until: boolean; readonly condition: Program; readonly body: Program };
+}
+
+/** A parsed script: its commands and loops in order. */
+export type Program = (Command | Loop)[];
 
 /** A script the interpreter cannot run. */
 export class ShellSyntaxError extends Error {}
 
 /** Parse a `sh -c` script. Throws ShellSyntaxError for what the interpreter does not support. */
 export function parseScript(script: string): Program {
-  const program: Program = [];
+  return nestLoops(parseCommands(script));
+}
+
+function parseCommands(script: string): Command[] {
+  const program: Command[] = [];
   let words: Word[] = [];
   let word: Word | undefined;
   let connector: Command["connector"] = ";";
@@ -131,4 +142,58 @@ export function parseScript(script: string): Program {
   if (words.length > 0) program.push({ connector, words });
   else if (connector !== ";") throw new ShellSyntaxError(`syntax error: "${connector}" at end of script`);
   return program;
+}
+
+/** The reserved word a command starts with, if any (an unquoted, literal first word). */
+function keywordOf(command: Command): string | undefined {
+  const first = command.words[0];
+  if (first === undefined || first.quoted) return undefined;
+  let text = "";
+  for (const part of first.parts) {
+    if (!("literal" in part)) return undefined;
+    text += part.literal;
+  }
+  return ["while", "until", "do", "done"].includes(text) ? text : undefined;
+}
+
+/** Turn the flat command list into loops: `while A; do B; done` spans several commands. */
+function nestLoops(flat: Command[]): Program {
+  const commands = flat.slice();
+  const dropFirstWord = (at: number): void => {
+    const c = commands[at] as Command;
+    commands[at] = { connector: ";", words: c.words.slice(1) };
+  };
+  const block = (from: number, end: string | undefined): [Program, number] => {
+    const out: Program = [];
+    let i = from;
+    while (i < commands.length) {
+      const command = commands[i] as Command;
+      if (command.words.length === 0) {
+        i++;
+        continue;
+      }
+      const keyword = keywordOf(command);
+      if (end !== undefined && keyword === end) return [out, i];
+      if (keyword === "do" || keyword === "done") throw new ShellSyntaxError(`syntax error near "${keyword}"`);
+      if (keyword === "while" || keyword === "until") {
+        dropFirstWord(i);
+        const [condition, atDo] = block(i, "do");
+        if (atDo >= commands.length) throw new ShellSyntaxError(`"${keyword}" without "do"`);
+        if (condition.length === 0) throw new ShellSyntaxError(`"${keyword}" without a condition`);
+        dropFirstWord(atDo);
+        const [body, atDone] = block(atDo, "done");
+        if (atDone >= commands.length) throw new ShellSyntaxError(`"${keyword}" without "done"`);
+        if ((commands[atDone] as Command).words.length !== 1) throw new ShellSyntaxError('syntax error after "done"');
+        if (body.length === 0) throw new ShellSyntaxError(`"${keyword}" with an empty body`);
+        out.push({ connector: command.connector, loop: { until: keyword === "until", condition, body } });
+        i = atDone + 1;
+        continue;
+      }
+      out.push(command);
+      i++;
+    }
+    if (end !== undefined) return [out, commands.length];
+    return [out, i];
+  };
+  return block(0, undefined)[0];
 }

@@ -19,6 +19,8 @@ export interface ShellContext {
   readonly maxOutputBytes: number;
   /** What the process reads on stdin (streaming exec); empty when absent. */
   readonly stdin?: string;
+  /** Also gets every write as it happens (a container's main process writing its log). */
+  readonly tee?: Io;
 }
 
 /** The outcome of one command line. */

@@ -82,6 +82,41 @@ describe("runSimulatedCommand", () => {
   });
 });
 
+describe("while and until loops", () => {
+  it("a while loop runs its body until the process is stopped, writing as it goes", async () => {
+    const written: string[] = [];
+    let sleeps = 0;
+    const stopping: ShellContext = {
+      ...ctx,
+      tee: { out: (t) => written.push(t), err: (t) => written.push(`err:${t}`) },
+      // The container stops during the third `sleep 1`.
+      sleep: async (seconds) => {
+        if (seconds > 0 && ++sleeps === 3) throw new Error("stopped");
+      },
+    };
+    await assert.rejects(
+      runSimulatedCommand(["sh", "-c", "while true; do echo tick; sleep 1; done"], stopping),
+      /stopped/,
+    );
+    assert.deepEqual(written, ["tick\n", "tick\n", "tick\n"]);
+  });
+
+  it("a false condition skips the body; the loop's status is 0", async () => {
+    assert.deepEqual(await run(["sh", "-c", "while false; do echo never; done; echo after $?"]), { out: "after 0\n", err: "", code: 0 });
+  });
+
+  it("until runs while its condition fails", async () => {
+    assert.deepEqual(await run(["sh", "-c", "until true\ndo\n echo never\ndone && echo done"]), { out: "done\n", err: "", code: 0 });
+  });
+
+  const broken = ["while true; do echo x", "while true; echo x; done", "do echo x; done", "while; do echo; done", "while true; do done"];
+  for (const script of broken) {
+    it(`refuses "${script}" as a syntax error (exit 2)`, async () => {
+      assert.equal((await run(["sh", "-c", script])).code, 2);
+    });
+  }
+});
+
 describe("parseScript", () => {
   it("rejects a list that starts with &&", () => assert.throws(() => parseScript("&& echo"), ShellSyntaxError));
   it("rejects a list that ends with ||", () => assert.throws(() => parseScript("echo ||"), ShellSyntaxError));

@@ -2,10 +2,10 @@
  * The simulated process table of ExecSync: a handful of deterministic
  * commands (echo, printf, true, false, sleep, cat, env, printenv, hostname,
  * pwd, id, whoami, uname) and a tiny `sh -c` interpreter that runs scripts
- * parsed by `sh-script.ts`: `NAME=value` assignments, `exit N`, and `;`,
- * `&&`, `||` lists. Unsupported syntax exits 2, as a shell's syntax error does.
+ * parsed by `sh-script.ts`: `NAME=value` assignments, `exit N`, `;`, `&&`,
+ * `||` lists and `while`/`until` loops. Unsupported syntax exits 2, as a shell's syntax error does.
  */
-import { type Program, ShellSyntaxError, type Word, parseScript } from "./sh-script.js";
+import { type Command, type Program, ShellSyntaxError, type Word, parseScript } from "./sh-script.js";
 import {
   type Builtin,
   type Io,
@@ -36,7 +36,14 @@ const maxShellDepth = 16;
 export async function runSimulatedCommand(argv: readonly string[], ctx: ShellContext): Promise<ShellResult> {
   const stdout = createSink(ctx.maxOutputBytes);
   const stderr = createSink(ctx.maxOutputBytes);
-  const io: Io = { out: stdout.write, err: stderr.write };
+  const tee = ctx.tee;
+  const io: Io =
+    tee === undefined
+      ? { out: stdout.write, err: stderr.write }
+      : {
+          out: (text) => (stdout.write(text), tee.out(text)),
+          err: (text) => (stderr.write(text), tee.err(text)),
+        };
   let exitCode: number;
   try {
     exitCode = await runProcess({ argv, env: ctx.env, io, ctx, depth: 0 });
@@ -45,6 +52,11 @@ export async function runSimulatedCommand(argv: readonly string[], ctx: ShellCon
     exitCode = err.code;
   }
   return { stdout: stdout.bytes(), stderr: stderr.bytes(), exitCode };
+}
+
+/** True when `command` (a path or a name) is one the simulated shell can run. */
+export function isSimulatedCommand(command: string): boolean {
+  return builtins.has(basename(command));
 }
 
 async function runProcess(p: Process): Promise<number> {
@@ -152,9 +164,30 @@ async function runProgram(program: Program, p: Process, positional: readonly str
     return text === "" && !word.quoted ? undefined : text;
   };
 
-  for (const command of program) {
-    if (command.connector === "&&" && status !== 0) continue;
-    if (command.connector === "||" && status === 0) continue;
+  const run = async (list: Program): Promise<number> => {
+    for (const step of list) {
+      if (step.connector === "&&" && status !== 0) continue;
+      if (step.connector === "||" && status === 0) continue;
+      if ("loop" in step) {
+        const { until, condition, body } = step.loop;
+        let last = 0;
+        for (;;) {
+          // Each turn waits a tick through the context, so a busy loop
+          // neither starves the event loop nor outlives its timeout/abort.
+          await p.ctx.sleep(0);
+          const ok = (await run(condition)) === 0;
+          if (ok === until) break;
+          last = await run(body);
+        }
+        status = last;
+        continue;
+      }
+      await runCommand(step);
+    }
+    return status;
+  };
+
+  const runCommand = async (command: Command): Promise<void> => {
     const argv: string[] = [];
     for (const word of command.words) {
       const text = expand(word);
@@ -168,14 +201,16 @@ async function runProgram(program: Program, p: Process, positional: readonly str
     if (argv.length === 0) {
       Object.assign(vars, local);
       status = 0;
-      continue;
+      return;
     }
     if (argv[0] === "exit") {
       const code = argv[1] === undefined ? status : Number.parseInt(argv[1], 10);
       throw new ShellExit(Number.isNaN(code) ? exitUsage : code & 255);
     }
     status = await runProcess({ ...p, argv, env: { ...vars, ...local } });
-  }
+  };
+
+  await run(program);
   return status;
 }
 

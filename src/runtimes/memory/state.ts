@@ -5,6 +5,7 @@
  */
 import type { ContainerEventResponse } from "../../../gen/runtime/v1/api_pb.js";
 import type { Clock } from "./clock.js";
+import { type ContainerLogs, createContainerLogs } from "./container-log.js";
 import { type EventHub, createEventHub } from "./event-hub.js";
 import { publishContainerChange, publishSandboxChange } from "./events.js";
 import { type IpAllocator, createIpAllocator } from "./ip-allocator.js";
@@ -28,6 +29,8 @@ export interface MemoryState {
   readonly ips: IpAllocator;
   readonly sessions: StreamingSessions;
   readonly events: EventHub<ContainerEventResponse>;
+  /** The containers' CRI log files. */
+  readonly logs: ContainerLogs;
   readonly options: ResolvedMemoryOptions;
 }
 
@@ -42,7 +45,10 @@ export function createMemoryState(options: ResolvedMemoryOptions): MemoryState {
     newId: createIdGenerator(),
     sandboxes: createSandboxStore({ onChange: (change, record) => publishSandboxChange(ready(), change, record) }),
     containers: createContainerStore({
-      onChange: (change, record) => publishContainerChange(ready(), change, record),
+      onChange: (change, record) => {
+        publishContainerChange(ready(), change, record);
+        ready().logs.onChange(change, record);
+      },
     }),
     images: createImageStore(),
     sandboxNames: createNameRegistry({ noun: "pod sandbox" }),
@@ -53,6 +59,7 @@ export function createMemoryState(options: ResolvedMemoryOptions): MemoryState {
       capacity: options.eventQueueCapacity,
       noun: "container event",
     }),
+    logs: createContainerLogs(ready),
     options,
   };
   return state;

@@ -211,6 +211,9 @@ async function runAttach(
   }
   if (request.stdin) {
     input.onData = (text) => {
+      // The main process echoes its input: to the attached client and, as
+      // all its output, to the container's log.
+      state.logs.write(containerId, "stdout", request.tty ? text.replace(/\r/g, "\n") : text);
       if (request.stdout || request.tty) channels.send(channelStdout, request.tty ? text.replace(/\r/g, "\r\n") : text);
     };
     input.onEnd = () => channels.finish(successStatus());

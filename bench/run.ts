@@ -43,18 +43,55 @@ import type { ScaleResult } from "./scale-child.js";
 import type { ServerKey } from "./server-process.js";
 import { type StartupResult, ensureBuilt, measureStartup, repoRoot } from "./startup.js";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    sections: { type: "string", default: "A,B,C,P,D" },
-    seconds: { type: "string" },
-    warmup: { type: "string" },
-    rounds: { type: "string" },
-    quick: { type: "boolean", default: false },
-    json: { type: "boolean", default: false },
-    "keep-profiles": { type: "string" },
-  },
-});
+const usage = `Usage: npm run bench -- [SECTION...] [options]
+
+Sections (all by default; as arguments or --sections A,D):
+  A  protocol layer: bare node vs stock connect-node vs gateway
+  B  memory runtime at 100k containers
+  C  start to ready and idle RSS
+  P  CPU profiles of the gateway serving Version
+  D  in front of containerd: direct gRPC vs the gateway vs a Go grpc-gateway
+
+Options:
+  --sections LIST       comma-separated sections (default A,B,C,P,D)
+  --seconds N           seconds per measurement (default 3; 1 with --quick)
+  --warmup N            warm-up seconds, first round only (default 1)
+  --rounds N            rounds; the best round per cell is kept (default 3; 1 with --quick)
+  --quick               1 s measurements, 1k pods: a smoke run
+  --keep-profiles DIR   keep the CPU profiles of section P in DIR
+  --json                JSON on stdout; the table goes to stderr
+  -h, --help            show this help
+
+See bench/README.md for what each figure means.
+`;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        sections: { type: "string", default: "A,B,C,P,D" },
+        seconds: { type: "string" },
+        warmup: { type: "string" },
+        rounds: { type: "string" },
+        quick: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        "keep-profiles": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    // An unknown flag or a missing value: say so with the usage, not a stack trace.
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = parseCommandLine();
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 const sections = new Set(
   (positionals.length > 0 ? positionals.join(",") : values.sections)
     .toUpperCase()

@@ -13,9 +13,35 @@ import { buildPostmanCollection } from "../test/openapi/postman-collection.js";
 import type { OpenApiDoc } from "../test/openapi/schema-validator.js";
 
 const root = resolve(import.meta.dirname, "..");
-const { values, positionals } = parseArgs({ options: { "base-url": { type: "string" } }, allowPositionals: true });
+const usage = `Usage: npm run postman -- [out.json] [--base-url URL]
+
+Write a Postman collection (v2.1) of the whole API, converted from
+openapi/cri.openapi.json, to out.json (default cri-gateway.postman_collection.json).
+
+Options:
+  --base-url URL   the collection's baseUrl variable (default http://127.0.0.1:7070)
+  -h, --help       show this help
+`;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: { "base-url": { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    process.stderr.write(`postman: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = parseCommandLine();
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 if (positionals.length > 1) {
-  console.error("usage: npm run postman -- [out.json] [--base-url URL]");
+  process.stderr.write(`postman: expected at most one output file\n\n${usage}`);
   process.exit(2);
 }
 // npm runs scripts from the package root; resolve the path against where the user typed the command.

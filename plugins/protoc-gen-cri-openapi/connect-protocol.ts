@@ -13,10 +13,8 @@ export const schemaConnectError = "connect.Error";
 export const schemaConnectErrorDetail = "connect.ErrorDetail";
 export const schemaConnectEndStream = "connect.EndStream";
 export const parameterProtocolVersion = "connect.ProtocolVersion";
-export const parameterTimeoutMs = "connect.TimeoutMs";
 export const parameterGetConnect = "connect.GetConnect";
 export const parameterGetEncoding = "connect.GetEncoding";
-export const parameterGetBase64 = "connect.GetBase64";
 
 export const contentTypeUnaryJson = "application/json";
 export const contentTypeStreamJson = "application/connect+json";
@@ -135,15 +133,6 @@ export function connectParameters(): Record<string, Parameter> {
       required: false,
       schema: { type: "string", enum: ["1"] },
     },
-    [parameterTimeoutMs]: {
-      name: "Connect-Timeout-Ms",
-      in: "header",
-      description:
-        "Deadline in milliseconds (at most 10 digits). When it passes the call fails with `deadline_exceeded` " +
-        "and the runtime core sees the call aborted.",
-      required: false,
-      schema: { type: "integer", minimum: 0, maximum: 9999999999 },
-    },
     [parameterGetConnect]: {
       name: "connect",
       in: "query",
@@ -158,27 +147,30 @@ export function connectParameters(): Record<string, Parameter> {
       required: true,
       schema: { type: "string", enum: ["json"] },
     },
-    [parameterGetBase64]: {
-      name: "base64",
-      in: "query",
-      description: "`1` when `message` is base64url-encoded (padding optional) instead of URL-encoded JSON text.",
-      required: false,
-      schema: { type: "string", enum: ["1"] },
-    },
   };
 }
 
+// NOTE: only parameters a client may always send with the value a tool
+// derives from the schema are listed per operation. Importers such as
+// Postman's (openapi-to-postmanv2, default options) send every optional
+// parameter, filled from `default`/`enum` or with a placeholder like
+// `<integer>`; a listed `Connect-Timeout-Ms` or `base64` then breaks every
+// call. Both are described in the text instead ({@link timeoutDescription}).
+
 /** `$ref`s to the headers a POST sends. */
 export function postParameterRefs(): Reference[] {
-  return [parameterProtocolVersion, parameterTimeoutMs].map((name) => ({ $ref: `#/components/parameters/${name}` }));
+  return [parameterProtocolVersion].map((name) => ({ $ref: `#/components/parameters/${name}` }));
 }
 
-/** `$ref`s to the query parameters (and the timeout header) a GET sends, before `message`. */
+/** `$ref`s to the query parameters a GET sends, before `message`. */
 export function getParameterRefs(): Reference[] {
-  return [parameterGetConnect, parameterGetEncoding, parameterGetBase64, parameterTimeoutMs].map((name) => ({
-    $ref: `#/components/parameters/${name}`,
-  }));
+  return [parameterGetConnect, parameterGetEncoding].map((name) => ({ $ref: `#/components/parameters/${name}` }));
 }
+
+/** The deadline header, which no operation lists (see the note above). */
+export const timeoutDescription =
+  "**Deadlines:** send `Connect-Timeout-Ms: <milliseconds>` (at most 10 digits) to bound a call; when it passes " +
+  "the call fails with `deadline_exceeded` and the runtime core sees the call aborted. Without it a call has no deadline.";
 
 /** What a reader needs to know about Connect streaming, which OpenAPI cannot express. */
 export const streamingDescription = [

@@ -49,7 +49,15 @@ describe("createOpenApiDocument", () => {
         assert.ok(post, method.name);
         const type = method.methodKind === "unary" ? "application/json" : "application/connect+json";
         assert.deepEqual(Object.keys(body(post).content), [type], method.name);
-        assert.deepEqual(body(post).content[type]?.schema, { $ref: `#/components/schemas/${method.input.typeName}` });
+        const ref = { $ref: `#/components/schemas/${method.input.typeName}` };
+        const schema = body(post).content[type]?.schema;
+        if (method.methodKind === "unary") {
+          // The example (else the empty message) is the default, which Postman's import sends.
+          assert.deepEqual(schema?.allOf, [ref], method.name);
+          assert.deepEqual(schema?.default, body(post).content[type]?.example ?? {}, method.name);
+        } else {
+          assert.deepEqual(schema, ref, method.name);
+        }
         assert.equal(post.operationId, `${service.name}_${method.name}`);
         assert.deepEqual(post.tags, [service.name]);
       }
@@ -80,17 +88,25 @@ describe("createOpenApiDocument", () => {
     assert.deepEqual(withGet.map(([p]) => p.split("/")[2]).sort(), readOnly.sort());
   });
 
-  it("describes the GET form with connect, encoding, base64 and a JSON message", () => {
+  it("describes the GET form with connect, encoding and a JSON message whose default is the example", () => {
     const get = doc.paths[rpcPath("RuntimeService", "ListContainers")]?.get;
     assert.ok(get);
     const params = get.parameters ?? [];
     const refs = params.filter((p): p is Reference => "$ref" in p).map((p) => p.$ref.split("/").pop());
-    assert.deepEqual(refs, ["connect.GetConnect", "connect.GetEncoding", "connect.GetBase64", "connect.TimeoutMs"]);
+    // No optional Connect-Timeout-Ms or base64: importers fill every optional parameter.
+    assert.deepEqual(refs, ["connect.GetConnect", "connect.GetEncoding"]);
+    assert.match(get.description ?? "", /base64=1/);
     const message = params.find((p): p is Parameter => !("$ref" in p) && p.name === "message");
     assert.equal(message?.required, true);
-    assert.deepEqual(message?.content?.["application/json"]?.schema, {
-      $ref: "#/components/schemas/runtime.v1.ListContainersRequest",
+    assert.deepEqual(message?.schema, {
+      type: "string",
+      contentMediaType: "application/json",
+      contentSchema: { $ref: "#/components/schemas/runtime.v1.ListContainersRequest" },
+      default: "{}",
     });
+    const status = doc.paths[rpcPath("RuntimeService", "ContainerStatus")]?.get?.parameters ?? [];
+    const statusMessage = status.find((p): p is Parameter => !("$ref" in p) && p.name === "message");
+    assert.equal(statusMessage?.schema?.default, JSON.stringify({ containerId: "<container-id>" }));
     assert.equal(get.operationId, "RuntimeService_ListContainers_Get");
   });
 

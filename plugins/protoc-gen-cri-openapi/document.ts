@@ -17,6 +17,7 @@ import {
   postParameterRefs,
   schemaConnectEndStream,
   streamingDescription,
+  timeoutDescription,
 } from "./connect-protocol.js";
 import { type RequestExample, requestExamples } from "./examples.js";
 import { type Describe, reachableTypes, schemaRef, schemaRefPrefix, typeSchema } from "./json-mapping.js";
@@ -54,13 +55,15 @@ export function isSideEffectFree(method: DescMethod): boolean {
 
 const describeNothing: Describe = () => undefined;
 
-const infoDescription = `Every Kubernetes CRI v1 method as served by cri-gateway over the [Connect protocol](https://connectrpc.com/docs/protocol/). The same port also speaks gRPC and gRPC-Web; this document covers the plain HTTP/JSON side.
+const infoDescription: string = `Every Kubernetes CRI v1 method as served by cri-gateway over the [Connect protocol](https://connectrpc.com/docs/protocol/). The same port also speaks gRPC and gRPC-Web; this document covers the plain HTTP/JSON side.
 
 **Unary calls** are \`POST /runtime.v1.<Service>/<Method>\` with \`Content-Type: application/json\`, the request message as the body and the response message as the reply. \`application/proto\` (protobuf binary) bodies work the same way. Read-only methods can also be called with \`GET\` (see each \`GET\` operation).
 
 **JSON** follows protobuf's canonical JSON mapping, exactly as the gateway writes it: lowerCamelCase field names, 64-bit integers as decimal strings, bytes as base64, enums by value name, maps as objects. Fields with default values (zero, empty, false, the first enum value) are omitted, so no field is ever \`required\` in the schemas; a missing field means its default. On input the gateway is more lenient than the schemas: it also accepts proto field names (snake_case), numbers for 64-bit integers and enum values, and \`null\` for "default". Unknown fields are rejected with \`invalid_argument\`.
 
 **Errors** are a \`connect.Error\` JSON body with the HTTP status Connect assigns to its code (400, 401, 403, 404, 409, 429, 499, 500, 501, 503, 504). Missing or malformed fields are \`invalid_argument\`; unknown ids are \`not_found\` (StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox and RemoveImage succeed for unknown ids, as CRI requires); an id prefix that matches several objects is \`invalid_argument\`.
+
+${timeoutDescription}
 
 **Server streams** (GetContainerEvents and the Stream* list variants) use Connect streaming with enveloped frames; see their operations.
 
@@ -86,6 +89,19 @@ function checkedExample(method: DescMethod, example: RequestExample): RequestExa
     throw new Error(`example for ${method.parent.name}/${method.name} is not a valid ${method.input.typeName}: ${reason}`);
   }
   return example;
+}
+
+/**
+ * The request schema of a unary method, with the example (else the empty
+ * message, which proto3 reads as all defaults) as its `default`.
+ *
+ * NOTE: importers that build requests from schemas — Postman's, with its
+ * default options — ignore `example` and fill every field with a
+ * placeholder (`"<string>"`, `"<integer>"`) unless the schema has a
+ * `default`. A placeholder body is not a valid call; the example is.
+ */
+function requestSchema(method: DescMethod, example: RequestExample | undefined): Schema {
+  return { allOf: [schemaRef(method.input)], default: example?.value ?? {} };
 }
 
 function unaryOperations(method: DescMethod, describe: Describe, example: RequestExample | undefined): PathItem {
@@ -116,7 +132,7 @@ function unaryOperations(method: DescMethod, describe: Describe, example: Reques
       required: true,
       content: {
         [contentTypeUnaryJson]: {
-          schema: schemaRef(method.input),
+          schema: requestSchema(method, example),
           ...(example && { example: example.value }),
         },
       },
@@ -132,7 +148,7 @@ function unaryOperations(method: DescMethod, describe: Describe, example: Reques
       description,
       `The GET form of this side-effect-free method (\`idempotency_level = NO_SIDE_EFFECTS\`): ` +
         `\`GET ${rpcPath(method)}?connect=v1&encoding=json&message=<URL-encoded JSON request>\`, ` +
-        "or with `base64=1` and the JSON base64url-encoded in `message`. Same response and errors as the POST.",
+        "or add `base64=1` and send the JSON base64url-encoded in `message` (padding optional). Same response and errors as the POST.",
     ]
       .filter((s) => s !== undefined)
       .join("\n\n"),
@@ -144,12 +160,16 @@ function unaryOperations(method: DescMethod, describe: Describe, example: Reques
         in: "query",
         description: `The ${method.input.name} message as JSON text (URL-encoded), or base64url-encoded when \`base64=1\`.`,
         required: true,
-        content: {
-          [contentTypeUnaryJson]: {
-            schema: schemaRef(method.input),
-            ...(example && { example: example.value }),
-          },
+        // NOTE: `schema` rather than `content`: importers (Postman's) leave a
+        // `content` query parameter empty, and an empty message is no valid
+        // Connect GET. The default is the example's JSON text (see requestSchema).
+        schema: {
+          type: "string",
+          contentMediaType: contentTypeUnaryJson,
+          contentSchema: schemaRef(method.input),
+          default: JSON.stringify(example?.value ?? {}),
         },
+        ...(example && { example: JSON.stringify(example.value) }),
       },
     ],
     responses,

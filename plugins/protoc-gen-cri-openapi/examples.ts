@@ -31,7 +31,11 @@ const podConfig = {
   labels: { app: "nginx" },
 };
 
-/** Example requests keyed by `Service/Method`, e.g. `RuntimeService/Version`. */
+/**
+ * Example requests keyed by `Service/Method`, e.g. `RuntimeService/Version`:
+ * one for every unary method, since each becomes its request schema's
+ * `default` too (what Postman's import sends; see document.ts).
+ */
 export const requestExamples: Readonly<Record<string, RequestExample>> = {
   "RuntimeService/Version": { value: {}, standalone: true },
   "RuntimeService/RunPodSandbox": { value: { config: podConfig }, standalone: true },
@@ -58,6 +62,28 @@ export const requestExamples: Readonly<Record<string, RequestExample>> = {
   "RuntimeService/ListContainers": { value: {}, standalone: true },
   "RuntimeService/ContainerStatus": { value: { containerId }, standalone: false },
   "RuntimeService/ExecSync": { value: { containerId, cmd: ["echo", "hello"], timeout: "5" }, standalone: false },
+  "RuntimeService/UpdateContainerResources": {
+    value: { containerId, linux: { cpuShares: "512", memoryLimitInBytes: "268435456" } },
+    standalone: false,
+  },
+  "RuntimeService/ReopenContainerLog": { value: { containerId }, standalone: false },
+  "RuntimeService/Exec": { value: { containerId, cmd: ["sh"], tty: true, stdin: true, stdout: true }, standalone: false },
+  "RuntimeService/Attach": { value: { containerId, stdin: true, stdout: true, stderr: true }, standalone: false },
+  "RuntimeService/PortForward": { value: { podSandboxId: podId, port: [8080] }, standalone: false },
+  "RuntimeService/ContainerStats": { value: { containerId }, standalone: false },
+  "RuntimeService/PodSandboxStats": { value: { podSandboxId: podId }, standalone: false },
+  "RuntimeService/UpdateRuntimeConfig": {
+    value: { runtimeConfig: { networkConfig: { podCidr: "10.88.0.0/16" } } },
+    standalone: true,
+  },
+  "RuntimeService/CheckpointContainer": {
+    value: { containerId, location: "/var/lib/checkpoints/web.tar", timeout: "30" },
+    standalone: false,
+  },
+  "RuntimeService/UpdatePodSandboxResources": {
+    value: { podSandboxId: podId, resources: { cpuShares: "1024" } },
+    standalone: false,
+  },
   "RuntimeService/ListContainerStats": { value: {}, standalone: true },
   "RuntimeService/ListPodSandboxStats": { value: {}, standalone: true },
   "RuntimeService/Status": { value: {}, standalone: true },

@@ -19,6 +19,8 @@ export interface Schema {
   minLength?: number;
   default?: JsonValue;
   contentEncoding?: string;
+  contentMediaType?: string;
+  contentSchema?: Schema;
   minimum?: number;
   maximum?: number;
   enum?: (string | number)[];

@@ -83,12 +83,15 @@ function bodySchema(body: RestBody): Schema {
           };
   }
   const required = body.fields.filter((f) => f.required === true).map((f) => f.name);
+  // The example doubles as `default`, which schema-driven importers
+  // (Postman's defaults) use instead of faking placeholders (see document.ts).
   return {
     type: "object",
     description: "Unknown fields are `invalid_argument`.",
     properties,
     ...(required.length > 0 && { required }),
     additionalProperties: false,
+    default: json(body.example),
   };
 }
 

@@ -4,20 +4,17 @@
  * document's examples). The collection is a build artifact: never commit or
  * hand-edit it, regenerate it (`npm run postman -- out.json`).
  *
- * After conversion, three mechanical steps (documented here, never per request):
+ * After conversion, two mechanical steps (documented here, never per request):
  * 1. every request gets a test script asserting a 2xx status and a JSON body
  *    (the converter adds none);
- * 2. a query parameter declared with `content` (the GET form's `message`) gets
- *    its media-type example, URL-encoded (the converter leaves it empty, and
- *    an empty `message` is not a valid Connect GET);
- * 3. with `only: "standalone"`, requests whose operation is not marked
+ * 2. with `only: "standalone"`, requests whose operation is not marked
  *    `x-example-standalone: true` are dropped (their examples name ids such
  *    as `<container-id>` that only earlier calls hand out), and so are
  *    folders left empty. The converter keeps no operationId, so requests are
  *    matched to operations by method and path.
  */
 import { convertV2 } from "openapi-to-postmanv2";
-import { type OpenApiDoc, type OpenApiOperation, listOperations } from "./schema-validator.js";
+import { type OpenApiDoc, listOperations } from "./schema-validator.js";
 
 /** The parts of a Postman collection (v2.1) this module reads or writes. */
 export interface PostmanCollection {
@@ -89,19 +86,6 @@ function convert(doc: OpenApiDoc): Promise<PostmanCollection> {
   });
 }
 
-/** The example of each query parameter declared with `content`, resolving `$ref`s to shared parameters. */
-function contentQueryExamples(doc: OpenApiDoc, operation: OpenApiOperation): Map<string, unknown> {
-  const shared = (doc.components as { parameters?: Record<string, NonNullable<OpenApiOperation["parameters"]>[number]> }).parameters ?? {};
-  const examples = new Map<string, unknown>();
-  for (const ref of operation.parameters ?? []) {
-    const param = ref.$ref === undefined ? ref : shared[ref.$ref.replace("#/components/parameters/", "")];
-    if (param?.in !== "query" || param.name === undefined || param.content === undefined) continue;
-    const media = Object.values(param.content)[0];
-    if (media !== undefined && "example" in media) examples.set(param.name, media.example);
-  }
-  return examples;
-}
-
 /**
  * Convert `doc` and apply the steps above. Resolves with the collection and
  * the operations its requests call, in collection order. Rejects when the
@@ -127,11 +111,6 @@ export async function buildPostmanCollection(
       if (found === undefined) throw new Error(`the collection calls ${key}, which the document does not have`);
       if (only === "standalone" && found.operation["x-example-standalone"] !== true) return [];
 
-      for (const [name, example] of contentQueryExamples(doc, found.operation)) {
-        for (const q of item.request.url.query ?? []) {
-          if (q.key === name && q.value === "") Object.assign(q, { value: encodeURIComponent(JSON.stringify(example)), disabled: false });
-        }
-      }
       operations.push({ method: found.method, path: found.path, operationId: found.operation.operationId });
       const event = [...(item.event ?? []), { listen: "test" as const, script: { type: "text/javascript", exec: statusTestScript } }];
       return [{ ...item, event }];

@@ -97,6 +97,6 @@ describe("Postman collection run by newman", () => {
       assert.deepEqual(request.event?.find((e) => e.listen === "test")?.script.exec, statusTestScript, request.name);
     }
     const versionGet = requests.find((r) => r.request?.method === "GET" && r.request.url.path?.join("/") === "runtime.v1.RuntimeService/Version");
-    assert.equal(versionGet?.request?.url.query?.find((q) => q.key === "message")?.value, encodeURIComponent("{}"), "GET message filled from the example");
+    assert.equal(versionGet?.request?.url.query?.find((q) => q.key === "message")?.value, "{}", "the converter fills the GET message from the example");
   });
 });

@@ -19,7 +19,10 @@ a deadline, so the script cannot hang.
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 
@@ -108,14 +111,19 @@ def main():
         state["pod"] = r.pod_sandbox_id
         return {"pod_sandbox_id": r.pod_sandbox_id}
 
-    def create_container():
-        config = pb.ContainerConfig(
+    def container_config(labels):
+        return pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name="py-ctr", attempt=0),
             image=pb.ImageSpec(image=IMAGE),
             command=["sleep", "3600"],
-            labels=dict(run_label, role="interop"),
+            # KeyValue.value is bytes since the CRI of mid-2026.
+            envs=[pb.KeyValue(key="GREETING", value=b"hi from grpcio")],
+            labels=labels,
             linux=pb.LinuxContainerConfig(),
         )
+
+    def create_container():
+        config = container_config(dict(run_label, role="interop"))
         r = rt.CreateContainer(
             pb.CreateContainerRequest(pod_sandbox_id=state["pod"], config=config, sandbox_config=pod_config),
             timeout=RPC_TIMEOUT,
@@ -134,6 +142,47 @@ def main():
             timeout=RPC_TIMEOUT,
         )
         return {"stdout": r.stdout.decode(), "stderr": r.stderr.decode(), "exit_code": r.exit_code}
+
+    def exec_env():
+        r = rt.ExecSync(pb.ExecSyncRequest(container_id=state["ctr"], cmd=["printenv", "GREETING"], timeout=5), timeout=RPC_TIMEOUT)
+        return {"stdout": r.stdout.decode(), "exit_code": r.exit_code}
+
+    def checkpoint_pod():
+        state["checkpoint"] = tempfile.mkdtemp(prefix="cri-interop-py-checkpoint-")
+        rt.CheckpointPod(
+            pb.CheckpointPodRequest(pod_sandbox_id=state["pod"], output_path=state["checkpoint"], container_ids=[state["ctr"]]),
+            timeout=RPC_TIMEOUT,
+        )
+        r = rt.ContainerStatus(pb.ContainerStatusRequest(container_id=state["ctr"]), timeout=RPC_TIMEOUT)
+        return {"files": len(os.listdir(state["checkpoint"])), "state": pb.ContainerState.Name(r.status.state)}
+
+    def restore_pod():
+        try:
+            config = pb.PodSandboxConfig()
+            config.CopyFrom(pod_config)
+            config.metadata.name = "py-restored-" + suffix
+            config.metadata.uid = "uid-py-restored-" + suffix
+            r = rt.RestorePod(
+                pb.RestorePodRequest(
+                    checkpoint_path=state["checkpoint"],
+                    config=config,
+                    container_configs=[container_config(dict(run_label, role="restored"))],
+                ),
+                timeout=RPC_TIMEOUT,
+            )
+            restored = {c.name: c.container_id for c in r.restored_containers}
+            pod = rt.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=r.pod_sandbox_id), timeout=RPC_TIMEOUT)
+            ctr = rt.ContainerStatus(pb.ContainerStatusRequest(container_id=restored.get("py-ctr", "")), timeout=RPC_TIMEOUT)
+            rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=r.pod_sandbox_id), timeout=RPC_TIMEOUT)
+            return {
+                "new_pod": r.pod_sandbox_id not in ("", state["pod"]),
+                "names": sorted(restored),
+                "pod_state": pb.PodSandboxState.Name(pod.status.state),
+                "container_state": pb.ContainerState.Name(ctr.status.state),
+                "role": ctr.status.labels.get("role"),
+            }
+        finally:
+            shutil.rmtree(state["checkpoint"], ignore_errors=True)
 
     def list_containers():
         f = pb.ContainerFilter(label_selector=run_label)
@@ -204,8 +253,11 @@ def main():
         ("create_container", create_container),
         ("start_container", start_container),
         ("exec_sync", exec_sync),
+        ("exec_env", exec_env),
         ("list_containers", list_containers),
         ("stream_containers", stream_containers),
+        ("checkpoint_pod", checkpoint_pod),
+        ("restore_pod", restore_pod),
         ("events_deadline", events_deadline),
         ("status_unknown", status_unknown),
         ("stop_container", stop_container),

@@ -144,6 +144,21 @@ describe("grpc-go (Debian) against the gateway", { skip }, () => {
         assert.deepEqual(okStep(out, "exec_sync"), { stdout: "hello from grpc-go\n", stderr: "", exit_code: 0 });
       });
 
+      it("an env value sent as []byte is what the process sees", () => {
+        assert.deepEqual(okStep(out, "exec_env"), { stdout: "hi from grpc-go\n", exit_code: 0 });
+      });
+
+      it("CheckpointPod writes into the directory and leaves the pod running; RestorePod makes a new pod, its container CREATED", () => {
+        assert.deepEqual(okStep(out, "checkpoint_pod"), { files: 1, state: "CONTAINER_RUNNING" });
+        assert.deepEqual(okStep(out, "restore_pod"), {
+          new_pod: true,
+          names: ["go-ctr"],
+          pod_state: "SANDBOX_READY",
+          container_state: "CONTAINER_CREATED",
+          role: "restored",
+        });
+      });
+
       it("ListContainers and the StreamContainers server stream find exactly our container", () => {
         const id = (okStep(out, "create_container") as { container_id: string }).container_id;
         assert.deepEqual(okStep(out, "list_containers"), { ids: [id] });

@@ -115,6 +115,21 @@ describe("Python grpcio (Debian) against the gateway", { skip }, () => {
         assert.deepEqual(okStep(steps, "exec_sync"), { stdout: "hello from grpcio\n", stderr: "", exit_code: 0 });
       });
 
+      it("an env value sent as bytes is what the process sees", () => {
+        assert.deepEqual(okStep(steps, "exec_env"), { stdout: "hi from grpcio\n", exit_code: 0 });
+      });
+
+      it("CheckpointPod writes into the directory and leaves the pod running; RestorePod makes a new pod, its container CREATED", () => {
+        assert.deepEqual(okStep(steps, "checkpoint_pod"), { files: 1, state: "CONTAINER_RUNNING" });
+        assert.deepEqual(okStep(steps, "restore_pod"), {
+          new_pod: true,
+          names: ["py-ctr"],
+          pod_state: "SANDBOX_READY",
+          container_state: "CONTAINER_CREATED",
+          role: "restored",
+        });
+      });
+
       it("ListContainers and StreamContainers with a label filter find exactly our container", () => {
         const id = (okStep(steps, "create_container") as { container_id: string }).container_id;
         assert.deepEqual(okStep(steps, "list_containers"), { ids: [id], states: ["CONTAINER_RUNNING"] });

@@ -11,6 +11,9 @@
  * the document.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Client } from "openapi-fetch";
 // @ts-ignore -- made by `npm run openapi-types` (run by `npm test` and by the
 // typed-client test itself, which then type-checks this file strictly); the
@@ -118,20 +121,18 @@ export async function runTypedStory(client: CriOpenApiClient, { gatewayUrl, suff
   );
   assert.deepEqual(pods.items?.map((p) => p.id), [podId]);
 
-  // A container in it.
+  // A container in it. KeyValue.value is bytes, so JSON carries it base64-encoded.
+  const appConfig = (labels: Record<string, string>) => ({
+    metadata: { name: "app" },
+    image: { image: imageRef },
+    command: ["sleep", "3600"],
+    envs: [{ key: "GREETING", value: Buffer.from("hello").toString("base64") }],
+    labels,
+    linux: {},
+  });
   const { containerId = "" } = await ok(
     client.POST("/runtime.v1.RuntimeService/CreateContainer", {
-      body: {
-        podSandboxId: podId,
-        config: {
-          metadata: { name: "app" },
-          image: { image: imageRef },
-          command: ["sleep", "3600"],
-          envs: [{ key: "GREETING", value: "hello" }],
-          labels: { ...runLabel, app: "openapi" },
-          linux: {},
-        },
-      },
+      body: { podSandboxId: podId, config: appConfig({ ...runLabel, app: "openapi" }) },
     }),
   );
   assert.match(containerId, /^[0-9a-f]{64}$/);
@@ -205,6 +206,43 @@ export async function runTypedStory(client: CriOpenApiClient, { gatewayUrl, suff
   assert.equal(verbose.status?.resources?.linux?.memoryLimitInBytes, String(containerLimit), "int64 as a decimal string");
   const info = JSON.parse(verbose.info?.info ?? "{}") as { logReopens?: number; checkpoint?: string };
   assert.deepEqual([info.logReopens, info.checkpoint], [1, checkpoint]);
+
+  // A pod checkpoint into an empty directory, restored as a new pod whose container is CREATED.
+  const checkpointDir = mkdtempSync(join(tmpdir(), "cri-openapi-pod-checkpoint-"));
+  try {
+    await ok(
+      client.POST("/runtime.v1.RuntimeService/CheckpointPod", {
+        body: { podSandboxId: podId, outputPath: checkpointDir, containerIds: [containerId] },
+      }),
+    );
+    assert.equal(readdirSync(checkpointDir).length, 1, "the checkpoint is in output_path");
+    const restored = await ok(
+      client.POST("/runtime.v1.RuntimeService/RestorePod", {
+        body: {
+          checkpointPath: checkpointDir,
+          config: { metadata: { name: `restored-${suffix}`, namespace: "openapi", uid: `uid-restored-${suffix}` }, labels: runLabel, linux: {} },
+          containerConfigs: [appConfig({ ...runLabel, app: "restored" })],
+        },
+      }),
+    );
+    assert.deepEqual(restored.restoredContainers?.map((c) => c.name), ["app"]);
+    const restoredStatus = await ok(
+      client.POST("/runtime.v1.RuntimeService/ContainerStatus", { body: { containerId: restored.restoredContainers?.[0]?.containerId ?? "" } }),
+    );
+    assert.ok(restoredStatus.status?.id, "the restored container exists");
+    assert.equal(restoredStatus.status?.state ?? "CONTAINER_CREATED", "CONTAINER_CREATED", "state 0 (CREATED) is a default, so omitted");
+    assert.equal(restoredStatus.status?.startedAt, undefined, "not started");
+    await ok(client.POST("/runtime.v1.RuntimeService/RemovePodSandbox", { body: { podSandboxId: restored.podSandboxId ?? "" } }));
+    await fails(
+      client.POST("/runtime.v1.RuntimeService/RestorePod", {
+        body: { checkpointPath: join(checkpointDir, "missing"), config: { metadata: { name: "x" } }, containerConfigs: [appConfig({})] },
+      }),
+      404,
+      "not_found",
+    );
+  } finally {
+    rmSync(checkpointDir, { recursive: true, force: true });
+  }
 
   // Errors: the Connect error body with the status Connect gives its code.
   await fails(client.POST("/runtime.v1.ImageService/RemoveImage", { body: { image: { image: imageRef } } }), 400, "failed_precondition", /in use/);

@@ -100,16 +100,21 @@ func main() {
 		state["pod"] = r.PodSandboxId
 		return result{"pod_sandbox_id": r.PodSandboxId}, nil
 	})
+	containerConfig := func(labels map[string]string) *runtimeapi.ContainerConfig {
+		return &runtimeapi.ContainerConfig{
+			Metadata: &runtimeapi.ContainerMetadata{Name: "go-ctr"},
+			Image:    &runtimeapi.ImageSpec{Image: image},
+			Command:  []string{"sleep", "3600"},
+			// KeyValue.Value is []byte since the CRI of mid-2026.
+			Envs:   []*runtimeapi.KeyValue{{Key: "GREETING", Value: []byte("hi from grpc-go")}},
+			Labels: labels,
+			Linux:  &runtimeapi.LinuxContainerConfig{},
+		}
+	}
 	step("create_container", func(ctx context.Context) (result, error) {
 		r, err := rt.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{
-			PodSandboxId: state["pod"],
-			Config: &runtimeapi.ContainerConfig{
-				Metadata: &runtimeapi.ContainerMetadata{Name: "go-ctr"},
-				Image:    &runtimeapi.ImageSpec{Image: image},
-				Command:  []string{"sleep", "3600"},
-				Labels:   runLabel,
-				Linux:    &runtimeapi.LinuxContainerConfig{},
-			},
+			PodSandboxId:  state["pod"],
+			Config:        containerConfig(runLabel),
 			SandboxConfig: podConfig,
 		})
 		if err != nil {
@@ -134,6 +139,72 @@ func main() {
 			return nil, err
 		}
 		return result{"stdout": string(r.Stdout), "stderr": string(r.Stderr), "exit_code": r.ExitCode}, nil
+	})
+	step("exec_env", func(ctx context.Context) (result, error) {
+		r, err := rt.ExecSync(ctx, &runtimeapi.ExecSyncRequest{ContainerId: state["ctr"], Cmd: []string{"printenv", "GREETING"}, Timeout: 5})
+		if err != nil {
+			return nil, err
+		}
+		return result{"stdout": string(r.Stdout), "exit_code": r.ExitCode}, nil
+	})
+	step("checkpoint_pod", func(ctx context.Context) (result, error) {
+		dir, err := os.MkdirTemp("", "cri-interop-go-checkpoint-")
+		if err != nil {
+			return nil, err
+		}
+		state["checkpoint"] = dir
+		if _, err := rt.CheckpointPod(ctx, &runtimeapi.CheckpointPodRequest{PodSandboxId: state["pod"], OutputPath: dir, ContainerIds: []string{state["ctr"]}}); err != nil {
+			return nil, err
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		r, err := rt.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: state["ctr"]})
+		if err != nil {
+			return nil, err
+		}
+		return result{"files": len(entries), "state": r.GetStatus().GetState().String()}, nil
+	})
+	step("restore_pod", func(ctx context.Context) (result, error) {
+		defer os.RemoveAll(state["checkpoint"])
+		restoredLabels := map[string]string{"interop.cri-gateway/run": *suffix, "role": "restored"}
+		r, err := rt.RestorePod(ctx, &runtimeapi.RestorePodRequest{
+			CheckpointPath: state["checkpoint"],
+			Config: &runtimeapi.PodSandboxConfig{
+				Metadata: &runtimeapi.PodSandboxMetadata{Name: "go-restored-" + *suffix, Namespace: "interop", Uid: "uid-go-restored-" + *suffix},
+				Hostname: "go-restored-" + *suffix,
+				Labels:   runLabel,
+				Linux:    &runtimeapi.LinuxPodSandboxConfig{},
+			},
+			ContainerConfigs: []*runtimeapi.ContainerConfig{containerConfig(restoredLabels)},
+		})
+		if err != nil {
+			return nil, err
+		}
+		names, ids := []string{}, map[string]string{}
+		for _, c := range r.RestoredContainers {
+			names = append(names, c.Name)
+			ids[c.Name] = c.ContainerId
+		}
+		pod, err := rt.PodSandboxStatus(ctx, &runtimeapi.PodSandboxStatusRequest{PodSandboxId: r.PodSandboxId})
+		if err != nil {
+			return nil, err
+		}
+		ctr, err := rt.ContainerStatus(ctx, &runtimeapi.ContainerStatusRequest{ContainerId: ids["go-ctr"]})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: r.PodSandboxId}); err != nil {
+			return nil, err
+		}
+		return result{
+			"new_pod":         r.PodSandboxId != "" && r.PodSandboxId != state["pod"],
+			"names":           names,
+			"pod_state":       pod.GetStatus().GetState().String(),
+			"container_state": ctr.GetStatus().GetState().String(),
+			"role":            ctr.GetStatus().GetLabels()["role"],
+		}, nil
 	})
 	step("list_containers", func(ctx context.Context) (result, error) {
 		r, err := rt.ListContainers(ctx, &runtimeapi.ListContainersRequest{Filter: &runtimeapi.ContainerFilter{LabelSelector: runLabel}})
